@@ -1,0 +1,150 @@
+//! One error type for every stage: a kind, a message, the spans involved,
+//! and notes. Rendered with a code frame by [`Diagnostic::render`].
+
+use crate::syntax::span::Span;
+use std::fmt;
+
+/// What went wrong, by stage. Every kind maps to exit status 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The text is not in the language: `\nabla_{W}` with nothing after it.
+    Parse,
+    /// Operands whose shapes do not fit: `W x` with `W` 2×3 and `x` 2.
+    Shape,
+    /// A name that is unknown, used two ways, or declared twice.
+    Name,
+    /// Definitions that refer to each other: `a = b`, `b = a`.
+    Cycle,
+    /// A construct matcalc understands but cannot differentiate or evaluate yet.
+    Unsupported,
+    /// A bound was hit: input size, nesting depth, parser steps, term count.
+    Limit,
+    /// No valid numeric instance could be sampled (e.g. `\log` of a negative).
+    Domain,
+    /// A command-line mistake: `--wrt` names nothing, a query is missing.
+    Usage,
+    /// matcalc disagreed with itself: a bug, reported rather than hidden.
+    Internal,
+}
+
+impl ErrorKind {
+    /// A short label used in rendered messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Parse => "parse error",
+            ErrorKind::Shape => "shape error",
+            ErrorKind::Name => "name error",
+            ErrorKind::Cycle => "cyclic definition",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Limit => "limit reached",
+            ErrorKind::Domain => "no valid instance",
+            ErrorKind::Usage => "usage error",
+            ErrorKind::Internal => "internal error",
+        }
+    }
+}
+
+/// An error with the spans it concerns.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Diagnostic {
+    /// The kind of error.
+    pub kind: ErrorKind,
+    /// One line saying what is wrong, naming the names and shapes involved.
+    pub message: String,
+    /// The main span, if the error has a place in the source.
+    pub span: Option<Span>,
+    /// Further labelled spans (both operands of a shape mismatch).
+    pub labels: Vec<(Span, String)>,
+    /// Hints and explanations.
+    pub notes: Vec<String>,
+}
+
+/// The result type of every stage.
+pub type Result<T> = std::result::Result<T, Diagnostic>;
+
+impl Diagnostic {
+    /// A new error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Diagnostic {
+            kind,
+            message: message.into(),
+            span: None,
+            labels: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+    /// Attach the main span.
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+    /// Attach a labelled span.
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push((span, text.into()));
+        self
+    }
+    /// Attach a note.
+    pub fn note(mut self, text: impl Into<String>) -> Self {
+        self.notes.push(text.into());
+        self
+    }
+
+    /// Render with a code frame over `src` (no colour, so output is stable).
+    pub fn render(&self, source_name: &str, src: &str) -> String {
+        use ariadne::{Config, Label, Report, ReportKind, Source};
+        let mut out = Vec::new();
+        let main = self.span.or_else(|| self.labels.first().map(|l| l.0));
+        let Some(main) = main else {
+            let mut s = format!("error[{}]: {}\n", self.kind.label(), self.message);
+            for n in &self.notes {
+                s.push_str(&format!("  = note: {n}\n"));
+            }
+            return s;
+        };
+        let clamp = |s: Span| {
+            let len = src.chars().count();
+            let a = char_index(src, s.start).min(len);
+            let b = char_index(src, s.end).min(len).max(a);
+            (source_name, a..b)
+        };
+        let mut report = Report::build(ReportKind::Error, clamp(main))
+            .with_config(Config::default().with_color(false))
+            .with_message(format!("{}: {}", self.kind.label(), self.message));
+        if self.span.is_some() {
+            report = report.with_label(Label::new(clamp(main)).with_message("here"));
+        }
+        for (s, text) in &self.labels {
+            report = report.with_label(Label::new(clamp(*s)).with_message(text));
+        }
+        for n in &self.notes {
+            report = report.with_note(n);
+        }
+        if report
+            .finish()
+            .write((source_name, Source::from(src)), &mut out)
+            .is_err()
+        {
+            return format!("error[{}]: {}\n", self.kind.label(), self.message);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// ariadne counts characters, pest counts bytes.
+fn char_index(src: &str, byte: usize) -> usize {
+    let byte = byte.min(src.len());
+    src.char_indices().take_while(|(i, _)| *i < byte).count()
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.label(), self.message)?;
+        if let Some(s) = self.span {
+            write!(f, " (at {}..{})", s.start, s.end)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}

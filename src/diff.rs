@@ -1,0 +1,415 @@
+//! Stage 4: reverse-mode differentiation over the expression graph.
+//!
+//! Like the homework: start from the objective with adjoint 1, visit nodes
+//! parents-first, and push each node's adjoint to its children through the
+//! node's local gradient. Adjoints are kept as lists of terms, one per path
+//! (like terms merged), so the answer reads as "every path, summed".
+//! Denominator layout: the gradient of a scalar has the variable's shape.
+//! Equation numbers are those of the Matrix Cookbook (Petersen & Pedersen,
+//! Nov. 2012).
+
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::ir::{Graph, Id, Op};
+use crate::shape::Func;
+use crate::shape::Q;
+use crate::syntax::ast::Name;
+use num_traits::One;
+use std::collections::HashMap;
+
+/// Most terms one adjoint may carry before they are summed into one.
+pub const MAX_TERMS: usize = 64;
+
+/// One contribution to an adjoint: the path it came along and its value.
+#[derive(Clone, Debug)]
+pub struct Contribution {
+    /// The node that passed it on.
+    pub from: Id,
+    /// Coefficient and term.
+    pub term: (Q, Id),
+}
+
+/// The result of one differentiation: the answer and the adjoints on the way.
+#[derive(Clone, Debug)]
+pub struct Derivation {
+    /// The gradient (unsimplified beyond the graph's canonical form).
+    pub answer: Id,
+    /// The variable's node.
+    pub target: Option<Id>,
+    /// Every node visited, parents first.
+    pub order: Vec<Id>,
+    /// The adjoint terms each node received, with the node they came from.
+    pub adjoints: HashMap<Id, Vec<Contribution>>,
+}
+
+/// The node of variable `wrt`: a free input or a defined name.
+pub fn target_node(g: &mut Graph, wrt: &Name) -> Option<Id> {
+    if g.defs.contains_key(wrt) {
+        return g.def_node(wrt);
+    }
+    let shape = g.vars.get(wrt)?.shape.clone();
+    Some(g.var(wrt, shape))
+}
+
+/// Gradient of the scalar `root` with respect to `wrt`.
+///
+/// ```
+/// use matcalc::{syntax::parse::parse_document, shape::check, ir::Graph, diff::gradient};
+/// let doc = parse_document("x \\in \\mathbb{R}^n\nf = x^T x\n").unwrap();
+/// let t = check(&doc).unwrap();
+/// let mut g = Graph::from_typed(&t).unwrap();
+/// let root = g.def_node(&t.defs[0].0).unwrap();
+/// let d = gradient(&mut g, root, &t.queries.first().map(|q| q.wrt.clone())
+///     .unwrap_or_else(|| matcalc::syntax::ast::Name::latin("x"))).unwrap();
+/// assert!(g.shape(d.answer).is_vector());
+/// ```
+pub fn gradient(g: &mut Graph, root: Id, wrt: &Name) -> Result<Derivation> {
+    let Some(target) = target_node(g, wrt) else {
+        return Err(Diagnostic::new(
+            ErrorKind::Name,
+            format!("`{}` is not a variable of this document", wrt.latex()),
+        ));
+    };
+    gradient_at(g, root, target)
+}
+
+/// Gradient of the scalar `root` with respect to the node `target`.
+pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
+    if !g.is_scalar(root) {
+        return Err(Diagnostic::new(
+            ErrorKind::Unsupported,
+            format!(
+                "the objective is {}, not a scalar: Jacobians are not supported yet",
+                g.shape(root)
+            ),
+        ));
+    }
+    let shape = g.shape(target).clone();
+    // Which nodes depend on the target (the only ones that need adjoints).
+    let post = g.postorder(root);
+    let mut dep: HashMap<Id, bool> = HashMap::new();
+    for &id in &post {
+        let d = id == target
+            || (!matches!(g.op(id), Op::Upstream(_)) && g.kids(id).iter().any(|k| dep.get(k) == Some(&true)));
+        dep.insert(id, d);
+    }
+    let mut adj: HashMap<Id, Vec<Contribution>> = HashMap::new();
+    let one = g.one();
+    adj.insert(
+        root,
+        vec![Contribution {
+            from: root,
+            term: (Q::one(), one),
+        }],
+    );
+    let mut order = Vec::new();
+    for &id in post.iter().rev() {
+        if dep.get(&id) != Some(&true) {
+            continue;
+        }
+        order.push(id);
+        if id == target {
+            continue;
+        }
+        let Some(contribs) = adj.get(&id).cloned() else {
+            continue;
+        };
+        let mut terms: Vec<(Q, Id)> = merge(contribs.iter().map(|c| c.term.clone()).collect());
+        if terms.len() > MAX_TERMS {
+            let s = g.shape(id).clone();
+            let sum = g.sum_terms(&terms, &s);
+            terms = vec![(Q::one(), sum)];
+        }
+        let kids = g.kids(id).to_vec();
+        for (i, &k) in kids.iter().enumerate() {
+            if dep.get(&k) != Some(&true) {
+                continue;
+            }
+            for (c, gt) in &terms {
+                for (c2, t2) in local(g, id, i, *gt)? {
+                    let entry = adj.entry(k).or_default();
+                    entry.push(Contribution {
+                        from: id,
+                        term: (c * &c2, t2),
+                    });
+                }
+            }
+        }
+        g.check()?;
+    }
+    let final_terms: Vec<(Q, Id)> = adj
+        .get(&target)
+        .map(|v| merge(v.iter().map(|c| c.term.clone()).collect()))
+        .unwrap_or_default();
+    let answer = g.sum_terms(&final_terms, &shape);
+    g.check()?;
+    Ok(Derivation {
+        answer,
+        target: Some(target),
+        order,
+        adjoints: adj,
+    })
+}
+
+/// Merge like terms, keeping first-seen order.
+fn merge(terms: Vec<(Q, Id)>) -> Vec<(Q, Id)> {
+    let mut out: Vec<(Q, Id)> = Vec::new();
+    for (c, t) in terms {
+        match out.iter_mut().find(|(_, x)| *x == t) {
+            Some(slot) => slot.0 += c,
+            None => out.push((c, t)),
+        }
+    }
+    out.retain(|(c, _)| *c != Q::from_integer(0.into()));
+    out
+}
+
+/// `⟨a, b⟩`: the scalar gradient of a scaling `a · B` in `a` is `tr(G^T B)`
+/// (eq. 100–101), written `G^T b` for vectors.
+fn inner(g: &mut Graph, gt: Id, b: Id) -> Id {
+    let gtt = g.t(gt);
+    let p = g.mul(gtt, b);
+    if g.shape(gt).cols == crate::shape::Dim::One {
+        p
+    } else {
+        g.trace(p)
+    }
+}
+
+/// The contribution to child `i` of node `id` from one adjoint term `gt`,
+/// as coefficient–term pairs. One arm per operator.
+fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
+    let node = g.node(id).clone();
+    let kid = node.kids[i];
+    let out: Id = match &node.op {
+        // A defined name passes its adjoint to its body.
+        Op::Def(_) => gt,
+        // eq. 34, ∂(X + Y) = ∂X + ∂Y; a broadcast scalar collects every entry.
+        Op::Add => {
+            if g.is_scalar(kid) && !g.is_scalar(id) {
+                g.unary(Op::Sum, gt, crate::shape::Shape::scalar())
+            } else {
+                gt
+            }
+        }
+        // eq. 36, ∂(XY) = (∂X)Y + X(∂Y); hence ∂tr(G^T A X)/∂X = A^T G (eq. 69–71).
+        Op::Mul => {
+            let (a, b) = (node.kids[0], node.kids[1]);
+            let (sa, sb) = (g.is_scalar(a), g.is_scalar(b));
+            match (i, sa, sb) {
+                (0, true, true) => g.mul(gt, b),
+                (1, true, true) => g.mul(a, gt),
+                (0, true, false) => inner(g, gt, b),
+                (1, true, false) => g.mul(a, gt),
+                (0, false, true) => g.mul(b, gt),
+                (1, false, true) => inner(g, gt, a),
+                (0, _, _) => {
+                    let bt = g.t(b);
+                    g.mul(gt, bt)
+                }
+                _ => {
+                    let at = g.t(a);
+                    g.mul(at, gt)
+                }
+            }
+        }
+        // eq. 37, ∂(X ∘ Y) = (∂X) ∘ Y + X ∘ (∂Y): local factor first, then the adjoint.
+        Op::Had => {
+            let other = node.kids[1 - i];
+            g.had(other, gt)
+        }
+        // eq. 38, ∂(X ⊗ Y) = (∂X) ⊗ Y + X ⊗ (∂Y), contracted block by block.
+        Op::Kron => {
+            let (a, b) = (node.kids[0], node.kids[1]);
+            if i == 0 {
+                let s = g.shape(a).clone();
+                g.raw(Op::KronGradA, vec![gt, b], s)
+            } else {
+                let s = g.shape(b).clone();
+                g.raw(Op::KronGradB, vec![a, gt], s)
+            }
+        }
+        // eq. 43, ∂(X^T) = (∂X)^T.
+        Op::Transpose => g.t(gt),
+        // eq. 39, ∂(X^{-1}) = -X^{-1}(∂X)X^{-1}; hence -X^{-T} G X^{-T} (eq. 61).
+        Op::Inv => {
+            let it = g.t(id);
+            let p = g.mul_all(&[it, gt, it]);
+            g.neg(p)
+        }
+        // ∂(X^k) = Σ_r X^r (∂X) X^{k-1-r} (eq. 36 applied k-1 times; eq. 89 for the trace).
+        Op::MatPow(k) => {
+            let xt = g.t(kid);
+            let mut terms = Vec::new();
+            for r in 0..*k {
+                let left = matpow(g, xt, r);
+                let right = matpow(g, xt, k - 1 - r);
+                let p = g.mul_all(&[left, gt, right]);
+                terms.push((Q::one(), p));
+            }
+            return Ok(split_all(g, &terms));
+        }
+        // d(x^q) = q x^{q-1} dx, elementwise for vectors and matrices.
+        Op::Pow(p) => {
+            let pm1 = g.pow(kid, p - Q::one());
+            let d = g.scale(p.clone(), pm1);
+            g.had(d, gt)
+        }
+        // eq. 100, ∂tr(X)/∂X = I.
+        Op::Trace => {
+            let d = g.shape(kid).rows.clone();
+            let eye = g.identity(&d);
+            g.mul(gt, eye)
+        }
+        // eq. 49, ∂det(X)/∂X = det(X) X^{-T}.
+        Op::Det => {
+            let xi = g.inv(kid);
+            let xit = g.t(xi);
+            g.mul_all(&[gt, id, xit])
+        }
+        // eq. 57, ∂ln|det(X)|/∂X = X^{-T}.
+        Op::LogDet => {
+            let xi = g.inv(kid);
+            let xit = g.t(xi);
+            g.mul(gt, xit)
+        }
+        // eq. 131 (2-norm) / eq. 136 (Frobenius): ∂‖x‖/∂x = x / ‖x‖.
+        Op::Norm => {
+            let r = g.pow(id, -Q::one());
+            g.mul_all(&[gt, r, kid])
+        }
+        // eq. 131/136 squared: ∂‖x‖²/∂x = 2x.
+        Op::NormSq => {
+            let two = g.konst(Q::from_integer(2.into()));
+            g.mul_all(&[two, gt, kid])
+        }
+        // Elementwise functions: f'(x) ∘ G.
+        Op::Func(f) => {
+            let d = match f {
+                Func::Exp => id,
+                Func::Log => g.pow(kid, -Q::one()),
+                Func::Sigmoid => {
+                    let one = g.one();
+                    let m = g.neg(id);
+                    let om = g.add(one, m);
+                    g.had(id, om)
+                }
+                Func::Tanh => {
+                    let one = g.one();
+                    let sq = g.pow(id, Q::from_integer(2.into()));
+                    let m = g.neg(sq);
+                    g.add(one, m)
+                }
+                Func::Sin => g.func(Func::Cos, kid),
+                Func::Cos => {
+                    let s = g.func(Func::Sin, kid);
+                    g.neg(s)
+                }
+                Func::Sqrt => {
+                    let p = g.pow(kid, Q::new((-1).into(), 2.into()));
+                    g.scale(Q::new(1.into(), 2.into()), p)
+                }
+                Func::Relu => g.func(Func::Step, kid),
+                // The indicator is flat almost everywhere.
+                Func::Step => return Ok(vec![]),
+            };
+            g.had(d, gt)
+        }
+        // A user function: its scalar derivative, applied elementwise.
+        Op::Call(f) => {
+            let d = call_derivative(g, f, kid)?;
+            g.had(d, gt)
+        }
+        // An opaque function: its gradient is an atom, ∂L/∂z.
+        Op::Opaque(f) => {
+            let of = g.def_of_body(id).cloned().unwrap_or_else(|| f.clone());
+            let s = g.shape(kid).clone();
+            let atom = g.raw(Op::Upstream(of), vec![kid], s);
+            g.mul(gt, atom)
+        }
+        // ∂sum(X)/∂X = 1 1^T.
+        Op::Sum => {
+            let s = g.shape(kid).clone();
+            let ones = g.ones(&s);
+            g.mul(gt, ones)
+        }
+        Op::Diag => {
+            let s = g.shape(kid).clone();
+            g.unary(Op::DiagPart, gt, s)
+        }
+        Op::DiagPart => {
+            let s = g.shape(kid).clone();
+            g.unary(Op::Diag, gt, s)
+        }
+        Op::Vec => {
+            let s = g.shape(kid).clone();
+            g.unary(Op::Unvec, gt, s)
+        }
+        Op::Unvec => {
+            let s = g.shape(kid).clone();
+            g.unary(Op::Vec, gt, s)
+        }
+        // J = diag(s) - s s^T, so J^T G = s ∘ G - s (s^T G).
+        Op::Softmax => {
+            let a = g.had(id, gt);
+            let st = g.t(id);
+            let b = g.mul_all(&[id, st, gt]);
+            return Ok(split_all(g, &[(Q::one(), a), (-Q::one(), b)]));
+        }
+        // ∂ logsumexp(z)/∂z = softmax(z).
+        Op::LogSumExp => {
+            let s = g.shape(kid).clone();
+            let sm = g.unary(Op::Softmax, kid, s);
+            g.mul(gt, sm)
+        }
+        Op::KronGradA | Op::KronGradB => {
+            return Err(Diagnostic::new(
+                ErrorKind::Unsupported,
+                "differentiating through a Kronecker-product gradient (a second derivative) is not supported yet",
+            ))
+        }
+        Op::Var(_) | Op::Const(_) | Op::Identity | Op::Ones | Op::Zero | Op::Upstream(_) => {
+            return Ok(vec![])
+        }
+    };
+    Ok(split_all(g, &[(Q::one(), out)]))
+}
+
+/// Each rule output is one term of its path (a sum stays whole, so that
+/// `(W^T W x - x) x^T` is not expanded); only its constant is pulled out.
+fn split_all(g: &mut Graph, terms: &[(Q, Id)]) -> Vec<(Q, Id)> {
+    terms
+        .iter()
+        .map(|(c, t)| {
+            let (c2, t2) = g.split_coef(*t);
+            (c * c2, t2)
+        })
+        .collect()
+}
+
+fn matpow(g: &mut Graph, x: Id, r: u32) -> Id {
+    match r {
+        0 => {
+            let d = g.shape(x).rows.clone();
+            g.identity(&d)
+        }
+        1 => x,
+        r => {
+            let s = g.shape(x).clone();
+            g.raw(Op::MatPow(r), vec![x], s)
+        }
+    }
+}
+
+/// `f'(arg)` for a user function `f`: differentiate its scalar body in its
+/// parameter, then substitute the argument (elementwise).
+pub fn call_derivative(g: &mut Graph, f: &Name, arg: Id) -> Result<Id> {
+    let Some((param, body)) = g.fns.get(f).cloned() else {
+        return Err(Diagnostic::new(
+            ErrorKind::Internal,
+            format!("function `{}` has no body", f.latex()),
+        ));
+    };
+    let p = g.var(&param, crate::shape::Shape::scalar());
+    let d = gradient_at(g, body, p)?;
+    g.substitute(d.answer, &param, arg)
+}

@@ -1,0 +1,1031 @@
+//! Stage 3: the typed, hash-consed expression graph every later stage shares.
+//!
+//! Nodes are built only through smart constructors that keep a canonical
+//! form, so that equal expressions are the same node:
+//! - a product is `c · (scalars, sorted) · (matrices, in order)`, with `I`
+//!   dropped between matrices and scalar constants folded into `c`;
+//! - a sum is a list of `c · term` with like terms collected, in first-seen order;
+//! - a transpose is pushed through products, inverses, Hadamard and Kronecker
+//!   products down to leaves, and vanishes on symmetric terms (`K^T = K`);
+//! - a subexpression equal to a definition's body is that defined name.
+
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::shape::{Dim, Func, Shape, TExpr, TFn, TOp, Typed, VarInfo, Q};
+use crate::syntax::ast::Name;
+use num_bigint::BigInt;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+/// A node index.
+pub type Id = usize;
+
+/// What a node computes. Children are in [`Node::kids`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    /// A free input.
+    Var(Name),
+    /// A defined name; its one child is the body.
+    Def(Name),
+    /// An exact scalar.
+    Const(Q),
+    /// The identity of the node's shape.
+    Identity,
+    /// The ones vector of the node's shape.
+    Ones,
+    /// The zero matrix of the node's shape.
+    Zero,
+    /// `\frac{\partial of}{\partial arg}`; the child is `arg` (not differentiated).
+    Upstream(Name),
+    /// Sum (a 1×1 operand is broadcast).
+    Add,
+    /// Matrix product, or scaling when an operand is 1×1.
+    Mul,
+    /// Hadamard product.
+    Had,
+    /// Kronecker product.
+    Kron,
+    /// Transpose.
+    Transpose,
+    /// Inverse.
+    Inv,
+    /// Integer matrix power.
+    MatPow(u32),
+    /// Scalar or elementwise rational power.
+    Pow(Q),
+    /// Trace.
+    Trace,
+    /// Determinant.
+    Det,
+    /// `\log|\det|`.
+    LogDet,
+    /// 2-/Frobenius norm.
+    Norm,
+    /// Squared 2-/Frobenius norm.
+    NormSq,
+    /// Elementwise built-in function.
+    Func(Func),
+    /// User-defined scalar function, elementwise.
+    Call(Name),
+    /// Opaque scalar-valued function.
+    Opaque(Name),
+    /// Sum of entries.
+    Sum,
+    /// Vector → diagonal matrix.
+    Diag,
+    /// Diagonal of a matrix as a vector.
+    DiagPart,
+    /// Column stacking.
+    Vec,
+    /// Inverse of `Vec` into the node's shape.
+    Unvec,
+    /// Softmax of a vector.
+    Softmax,
+    /// Log-sum-exp of a vector.
+    LogSumExp,
+    /// Gradient of `\langle G, A \otimes B\rangle` in `A`: kids `[G, B]`;
+    /// entry (i,j) is the inner product of block (i,j) of G with B.
+    KronGradA,
+    /// Gradient of `\langle G, A \otimes B\rangle` in `B`: kids `[A, G]`;
+    /// the sum of the blocks of G weighted by the entries of A.
+    KronGradB,
+}
+
+/// One node: an operation, its children and its shape.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// The operation.
+    pub op: Op,
+    /// Children.
+    pub kids: Vec<Id>,
+    /// Shape.
+    pub shape: Shape,
+}
+
+/// Largest graph, in nodes.
+pub const MAX_NODES: usize = 200_000;
+
+/// The expression graph of one document.
+#[derive(Debug)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    memo: HashMap<Node, Id>,
+    /// Definitions' bodies, by name.
+    pub defs: BTreeMap<Name, Id>,
+    /// Definitions in dependency order.
+    pub def_order: Vec<Name>,
+    def_of_body: HashMap<Id, Name>,
+    folding: bool,
+    /// Free inputs with their facts.
+    pub vars: BTreeMap<Name, VarInfo>,
+    /// User functions: parameter and body.
+    pub fns: BTreeMap<Name, (Name, Id)>,
+    sym_cache: RefCell<HashMap<Id, bool>>,
+    overflow: bool,
+}
+
+fn q(n: i64) -> Q {
+    Q::from_integer(BigInt::from(n))
+}
+
+impl Graph {
+    /// An empty graph over the given inputs.
+    pub fn new(vars: BTreeMap<Name, VarInfo>) -> Graph {
+        Graph {
+            nodes: Vec::new(),
+            memo: HashMap::new(),
+            defs: BTreeMap::new(),
+            def_order: Vec::new(),
+            def_of_body: HashMap::new(),
+            folding: false,
+            vars,
+            fns: BTreeMap::new(),
+            sym_cache: RefCell::new(HashMap::new()),
+            overflow: false,
+        }
+    }
+
+    /// Build the graph of a typed document: definitions (folded so that their
+    /// bodies read as their names wherever they occur) and functions.
+    pub fn from_typed(t: &Typed) -> Result<Graph> {
+        let mut g = Graph::new(t.vars.clone());
+        for (name, f) in &t.fns {
+            let TFn { param, body } = f;
+            let b = g.lower(t, body)?;
+            g.fns.insert(name.clone(), (param.clone(), b));
+        }
+        for (name, body) in &t.defs {
+            let b = g.lower(t, body)?;
+            g.defs.insert(name.clone(), b);
+            g.def_order.push(name.clone());
+        }
+        g.enable_folding();
+        g.check()?;
+        Ok(g)
+    }
+
+    /// Register definitions for folding and re-fold their bodies.
+    fn enable_folding(&mut self) {
+        for name in self.def_order.clone() {
+            let b = self.defs[&name];
+            if !self.is_trivial(b) && !self.def_of_body.contains_key(&b) {
+                self.def_of_body.insert(b, name.clone());
+            }
+        }
+        self.folding = true;
+        let mut memo = HashMap::new();
+        let mut new_bodies: BTreeMap<Name, Id> = BTreeMap::new();
+        for name in self.def_order.clone() {
+            let b = self.defs[&name];
+            let nb = self.refold(b, Some(b), &mut memo, &new_bodies);
+            new_bodies.insert(name.clone(), nb);
+        }
+        // Keep the body→name map pointing at the re-folded bodies.
+        let old: Vec<(Id, Name)> = self.def_of_body.drain().collect();
+        for (b, name) in old {
+            let _ = b;
+            if let Some(nb) = new_bodies.get(&name) {
+                self.def_of_body.insert(*nb, name);
+            }
+        }
+        self.defs = new_bodies;
+    }
+
+    fn refold(
+        &mut self,
+        id: Id,
+        root: Option<Id>,
+        memo: &mut HashMap<Id, Id>,
+        bodies: &BTreeMap<Name, Id>,
+    ) -> Id {
+        if Some(id) != root {
+            if let Some(&m) = memo.get(&id) {
+                return m;
+            }
+        }
+        let node = self.nodes[id].clone();
+        let out = match &node.op {
+            Op::Def(name) => match bodies.get(name) {
+                Some(&b) => self.raw(Op::Def(name.clone()), vec![b], node.shape.clone()),
+                None => id,
+            },
+            _ => {
+                let kids: Vec<Id> = node
+                    .kids
+                    .iter()
+                    .map(|&k| self.refold(k, None, memo, bodies))
+                    .collect();
+                let n = Node {
+                    op: node.op.clone(),
+                    kids,
+                    shape: node.shape.clone(),
+                };
+                if Some(id) == root {
+                    self.intern_nofold(n)
+                } else {
+                    self.intern(n)
+                }
+            }
+        };
+        if Some(id) != root {
+            memo.insert(id, out);
+        }
+        out
+    }
+
+    fn is_trivial(&self, id: Id) -> bool {
+        matches!(
+            self.nodes[id].op,
+            Op::Var(_) | Op::Def(_) | Op::Const(_) | Op::Identity | Op::Ones | Op::Zero | Op::Upstream(_)
+        )
+    }
+
+    /// Fail if a bound was hit while building.
+    pub fn check(&self) -> Result<()> {
+        if self.overflow {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                format!("the expression graph grew past {MAX_NODES} nodes"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The node `id`.
+    pub fn node(&self, id: Id) -> &Node {
+        &self.nodes[id]
+    }
+    /// The operation of `id`.
+    pub fn op(&self, id: Id) -> &Op {
+        &self.nodes[id].op
+    }
+    /// The children of `id`.
+    pub fn kids(&self, id: Id) -> &[Id] {
+        &self.nodes[id].kids
+    }
+    /// The shape of `id`.
+    pub fn shape(&self, id: Id) -> &Shape {
+        &self.nodes[id].shape
+    }
+    /// Whether `id` is 1×1.
+    pub fn is_scalar(&self, id: Id) -> bool {
+        self.nodes[id].shape.is_scalar()
+    }
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+    /// The name a node folds to, if it is a definition's body.
+    pub fn def_of_body(&self, id: Id) -> Option<&Name> {
+        self.def_of_body.get(&id)
+    }
+
+    fn intern_nofold(&mut self, n: Node) -> Id {
+        if let Some(&id) = self.memo.get(&n) {
+            return id;
+        }
+        if self.nodes.len() >= MAX_NODES {
+            self.overflow = true;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(n.clone());
+        self.memo.insert(n, id);
+        id
+    }
+
+    fn intern(&mut self, n: Node) -> Id {
+        let id = self.intern_nofold(n);
+        if self.folding {
+            if let Some(name) = self.def_of_body.get(&id).cloned() {
+                let shape = self.nodes[id].shape.clone();
+                return self.intern_nofold(Node {
+                    op: Op::Def(name),
+                    kids: vec![id],
+                    shape,
+                });
+            }
+        }
+        id
+    }
+
+    /// Intern a node as is (no normalisation).
+    pub fn raw(&mut self, op: Op, kids: Vec<Id>, shape: Shape) -> Id {
+        self.intern(Node { op, kids, shape })
+    }
+
+    // ------------------------------------------------------------ leaves
+
+    /// An exact scalar.
+    pub fn konst(&mut self, c: Q) -> Id {
+        self.raw(Op::Const(c), vec![], Shape::scalar())
+    }
+    /// The scalar 1.
+    pub fn one(&mut self) -> Id {
+        self.konst(Q::one())
+    }
+    /// Zero of `shape`.
+    pub fn zero(&mut self, shape: &Shape) -> Id {
+        if shape.is_scalar() {
+            self.konst(Q::zero())
+        } else {
+            self.raw(Op::Zero, vec![], shape.clone())
+        }
+    }
+    /// Identity of size `d`.
+    pub fn identity(&mut self, d: &Dim) -> Id {
+        if *d == Dim::One {
+            return self.one();
+        }
+        self.raw(
+            Op::Identity,
+            vec![],
+            Shape {
+                rows: d.clone(),
+                cols: d.clone(),
+            },
+        )
+    }
+    /// A matrix (or vector) of ones of `shape`.
+    pub fn ones(&mut self, shape: &Shape) -> Id {
+        if shape.is_scalar() {
+            return self.one();
+        }
+        let col = |g: &mut Graph, d: &Dim| {
+            g.raw(
+                Op::Ones,
+                vec![],
+                Shape {
+                    rows: d.clone(),
+                    cols: Dim::One,
+                },
+            )
+        };
+        let r = col(self, &shape.rows);
+        if shape.cols == Dim::One {
+            return r;
+        }
+        let c = col(self, &shape.cols);
+        let ct = self.t(c);
+        self.mul(r, ct)
+    }
+    /// A free input.
+    pub fn var(&mut self, name: &Name, shape: Shape) -> Id {
+        self.raw(Op::Var(name.clone()), vec![], shape)
+    }
+
+    /// The constant value of a scalar constant node.
+    pub fn const_value(&self, id: Id) -> Option<&Q> {
+        match &self.nodes[id].op {
+            Op::Const(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    // ------------------------------------------------------------ sums
+
+    /// `(c, t)` with `id = c · t` and `t` free of a leading constant.
+    pub fn split_coef(&mut self, id: Id) -> (Q, Id) {
+        match &self.nodes[id].op {
+            Op::Const(c) => {
+                let c = c.clone();
+                (c, self.one())
+            }
+            Op::Mul => {
+                let (a, b) = (self.nodes[id].kids[0], self.nodes[id].kids[1]);
+                match self.const_value(a) {
+                    Some(c) => (c.clone(), b),
+                    None => (Q::one(), id),
+                }
+            }
+            _ => (Q::one(), id),
+        }
+    }
+
+    /// The summands of `id` with their coefficients.
+    pub fn terms(&mut self, id: Id) -> Vec<(Q, Id)> {
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(x) = stack.pop() {
+            if self.nodes[x].op == Op::Add {
+                stack.push(self.nodes[x].kids[1]);
+                stack.push(self.nodes[x].kids[0]);
+            } else {
+                out.push(self.split_coef(x));
+            }
+        }
+        out
+    }
+
+    /// `c · t`.
+    pub fn scale(&mut self, c: Q, t: Id) -> Id {
+        if c.is_zero() {
+            let s = self.nodes[t].shape.clone();
+            return self.zero(&s);
+        }
+        if self.const_value(t).is_some_and(|v| v.is_one()) {
+            return self.konst(c);
+        }
+        if c.is_one() {
+            return t;
+        }
+        let k = self.konst(c);
+        self.mul(k, t)
+    }
+
+    /// The sum of coefficient–term pairs, like terms collected, in order.
+    pub fn sum_terms(&mut self, terms: &[(Q, Id)], shape: &Shape) -> Id {
+        let mut merged: Vec<(Q, Id)> = Vec::new();
+        for (c, t) in terms {
+            for (c2, t2) in self.terms(*t) {
+                let c = c * &c2;
+                match merged.iter_mut().find(|(_, x)| *x == t2) {
+                    Some(slot) => slot.0 += c,
+                    None => merged.push((c, t2)),
+                }
+            }
+        }
+        merged.retain(|(c, t)| !c.is_zero() && !matches!(self.nodes[*t].op, Op::Zero));
+        let mut acc: Option<Id> = None;
+        for (c, t) in merged {
+            let x = self.scale(c, t);
+            acc = Some(match acc {
+                None => x,
+                Some(a) => {
+                    let sa = self.nodes[a].shape.clone();
+                    let sx = self.nodes[x].shape.clone();
+                    let s = if sa.is_scalar() { sx } else { sa };
+                    self.raw(Op::Add, vec![a, x], s)
+                }
+            });
+        }
+        match acc {
+            Some(a) => a,
+            None => self.zero(shape),
+        }
+    }
+
+    /// `a + b`.
+    pub fn add(&mut self, a: Id, b: Id) -> Id {
+        let sa = self.nodes[a].shape.clone();
+        let sb = self.nodes[b].shape.clone();
+        let s = if sa.is_scalar() { sb } else { sa };
+        self.sum_terms(&[(Q::one(), a), (Q::one(), b)], &s)
+    }
+
+    /// `-a`.
+    pub fn neg(&mut self, a: Id) -> Id {
+        self.scale(-Q::one(), a)
+    }
+
+    // ------------------------------------------------------------ products
+
+    fn factor_into(&mut self, id: Id, top: bool, coef: &mut Q, scalars: &mut Vec<Id>, mats: &mut Vec<Id>) {
+        let node = self.nodes[id].clone();
+        match &node.op {
+            Op::Const(c) => *coef *= c.clone(),
+            Op::Mul => {
+                let (a, b) = (node.kids[0], node.kids[1]);
+                let inner_product = node.shape.is_scalar() && !self.is_scalar(a) && !self.is_scalar(b);
+                if top || !inner_product {
+                    self.factor_into(a, false, coef, scalars, mats);
+                    self.factor_into(b, false, coef, scalars, mats);
+                } else {
+                    scalars.push(id);
+                }
+            }
+            _ if node.shape.is_scalar() => scalars.push(id),
+            _ => mats.push(id),
+        }
+    }
+
+    /// The canonical factors of a product: coefficient, scalar factors
+    /// (sorted), matrix factors (in order).
+    pub fn factors(&mut self, id: Id) -> (Q, Vec<Id>, Vec<Id>) {
+        let mut coef = Q::one();
+        let (mut s, mut m) = (Vec::new(), Vec::new());
+        self.factor_into(id, true, &mut coef, &mut s, &mut m);
+        (coef, s, m)
+    }
+
+    /// Sort key of a scalar factor: names first, alphabetically ignoring case.
+    fn scalar_key(&self, id: Id) -> (u8, String, Id) {
+        match &self.nodes[id].op {
+            Op::Var(n) | Op::Def(n) => (0, n.ident().to_lowercase(), id),
+            _ => (1, String::new(), id),
+        }
+    }
+
+    fn build_product(&mut self, coef: Q, mut scalars: Vec<Id>, mats: Vec<Id>, shape: &Shape) -> Id {
+        if coef.is_zero() || mats.iter().any(|m| self.nodes[*m].op == Op::Zero) {
+            return self.zero(shape);
+        }
+        scalars.sort_by_key(|s| self.scalar_key(*s));
+        let mut mats2: Vec<Id> = Vec::new();
+        let n = mats.len();
+        for m in mats {
+            if n > 1 && self.nodes[m].op == Op::Identity {
+                continue;
+            }
+            mats2.push(m);
+        }
+        if mats2.is_empty() && n > 0 {
+            // Only identities: keep one, of the product's shape.
+            let id = self.identity(&shape.rows);
+            mats2.push(id);
+        }
+        let mut acc: Option<Id> = None;
+        for f in scalars.into_iter().chain(mats2) {
+            acc = Some(match acc {
+                None => f,
+                Some(a) => {
+                    let (sa, sf) = (self.nodes[a].shape.clone(), self.nodes[f].shape.clone());
+                    let s = if sa.is_scalar() {
+                        sf
+                    } else if sf.is_scalar() {
+                        sa
+                    } else {
+                        Shape {
+                            rows: sa.rows,
+                            cols: sf.cols,
+                        }
+                    };
+                    self.raw(Op::Mul, vec![a, f], s)
+                }
+            });
+        }
+        let Some(body) = acc else {
+            return self.konst(coef);
+        };
+        if coef.is_one() {
+            return body;
+        }
+        let k = self.konst(coef);
+        let s = self.nodes[body].shape.clone();
+        self.raw(Op::Mul, vec![k, body], s)
+    }
+
+    /// `a b`: matrix product, or scaling when either is 1×1.
+    pub fn mul(&mut self, a: Id, b: Id) -> Id {
+        let (sa, sb) = (self.nodes[a].shape.clone(), self.nodes[b].shape.clone());
+        let shape = if sa.is_scalar() {
+            sb
+        } else if sb.is_scalar() {
+            sa
+        } else {
+            Shape {
+                rows: sa.rows,
+                cols: sb.cols,
+            }
+        };
+        let (mut coef, mut s, mut m) = self.factors(a);
+        let (c2, s2, m2) = self.factors(b);
+        coef *= c2;
+        s.extend(s2);
+        m.extend(m2);
+        self.build_product(coef, s, m, &shape)
+    }
+
+    /// Product of many factors, left to right.
+    pub fn mul_all(&mut self, xs: &[Id]) -> Id {
+        let mut acc = self.one();
+        for &x in xs {
+            acc = self.mul(acc, x);
+        }
+        acc
+    }
+
+    /// `a \odot b`; a 1×1 operand scales.
+    pub fn had(&mut self, a: Id, b: Id) -> Id {
+        if self.is_scalar(a) || self.is_scalar(b) {
+            return self.mul(a, b);
+        }
+        if self.nodes[a].op == Op::Ones {
+            return b;
+        }
+        if self.nodes[b].op == Op::Ones {
+            return a;
+        }
+        let (ca, a) = self.split_coef(a);
+        let (cb, b) = self.split_coef(b);
+        let s = self.nodes[a].shape.clone();
+        let h = self.raw(Op::Had, vec![a, b], s);
+        self.scale(ca * cb, h)
+    }
+
+    /// `a \otimes b`.
+    pub fn kron(&mut self, a: Id, b: Id) -> Id {
+        if self.is_scalar(a) || self.is_scalar(b) {
+            return self.mul(a, b);
+        }
+        let (sa, sb) = (self.nodes[a].shape.clone(), self.nodes[b].shape.clone());
+        let (ca, a) = self.split_coef(a);
+        let (cb, b) = self.split_coef(b);
+        let s = Shape {
+            rows: dim_mul(&sa.rows, &sb.rows),
+            cols: dim_mul(&sa.cols, &sb.cols),
+        };
+        let k = self.raw(Op::Kron, vec![a, b], s);
+        self.scale(ca * cb, k)
+    }
+
+    // ------------------------------------------------------------ transpose, inverse
+
+    /// Whether `id` is symmetric (declared, or by structure: `X X^T`,
+    /// `A + A^T`, `K^{-1} Y Y^T K^{-1}`, inverses and sums of symmetric terms).
+    pub fn is_symmetric(&mut self, id: Id) -> bool {
+        if let Some(&b) = self.sym_cache.borrow().get(&id) {
+            return b;
+        }
+        let node = self.nodes[id].clone();
+        let r = if node.shape.is_scalar() {
+            true
+        } else if !node.shape.is_square() {
+            false
+        } else {
+            match &node.op {
+                Op::Var(n) => self.vars.get(n).is_some_and(|v| v.symmetric),
+                Op::Def(_) | Op::Inv | Op::MatPow(_) => self.is_symmetric(node.kids[0]),
+                Op::Identity | Op::Zero | Op::Diag => true,
+                Op::Func(_) | Op::Call(_) | Op::Pow(_) => self.is_symmetric(node.kids[0]),
+                Op::Had | Op::Kron => {
+                    self.is_symmetric(node.kids[0]) && self.is_symmetric(node.kids[1])
+                }
+                Op::Transpose => self.is_symmetric(node.kids[0]),
+                Op::Add => {
+                    let terms = self.terms(id);
+                    if terms.iter().all(|(_, t)| self.is_symmetric(*t)) {
+                        true
+                    } else {
+                        // A + A^T: the transposed terms are the same multiset.
+                        let mut tt: Vec<(Q, Id)> = terms
+                            .iter()
+                            .map(|(c, t)| (c.clone(), self.t_nosym(*t)))
+                            .collect();
+                        let mut orig = terms.clone();
+                        tt.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+                        orig.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+                        tt == orig
+                    }
+                }
+                Op::Mul => {
+                    let (_, _, mats) = self.factors(id);
+                    let k = mats.len();
+                    if k == 0 {
+                        true
+                    } else {
+                        let mut ok = true;
+                        for i in 0..k.div_ceil(2) {
+                            let j = k - 1 - i;
+                            if i == j {
+                                ok &= self.is_symmetric(mats[i]);
+                            } else {
+                                let ti = self.t(mats[i]);
+                                ok &= ti == mats[j];
+                            }
+                            if !ok {
+                                break;
+                            }
+                        }
+                        ok
+                    }
+                }
+                _ => false,
+            }
+        };
+        self.sym_cache.borrow_mut().insert(id, r);
+        r
+    }
+
+    /// Transpose without consulting symmetry of `id` itself (for the A + A^T test).
+    fn t_nosym(&mut self, id: Id) -> Id {
+        let node = self.nodes[id].clone();
+        if node.shape.is_scalar() {
+            return id;
+        }
+        match &node.op {
+            Op::Mul | Op::Transpose | Op::Inv | Op::Had | Op::Kron | Op::MatPow(_) => self.t(id),
+            Op::Identity | Op::Diag => id,
+            Op::Var(n) if self.vars.get(n).is_some_and(|v| v.symmetric) => id,
+            _ => {
+                let s = node.shape.t();
+                self.raw(Op::Transpose, vec![id], s)
+            }
+        }
+    }
+
+    /// `a^T`, pushed to the leaves.
+    pub fn t(&mut self, a: Id) -> Id {
+        let node = self.nodes[a].clone();
+        if node.shape.is_scalar() {
+            return a;
+        }
+        match &node.op {
+            Op::Transpose => return node.kids[0],
+            Op::Identity | Op::Diag | Op::Zero if node.shape.is_square() => return a,
+            Op::Zero => {
+                let s = node.shape.t();
+                return self.zero(&s);
+            }
+            Op::Mul => {
+                let (coef, scalars, mats) = self.factors(a);
+                let mut tm = Vec::new();
+                for m in mats.into_iter().rev() {
+                    tm.push(self.t(m));
+                }
+                let s = node.shape.t();
+                return self.build_product(coef, scalars, tm, &s);
+            }
+            Op::Inv => {
+                let k = node.kids[0];
+                let tk = self.t(k);
+                return self.inv(tk);
+            }
+            Op::MatPow(p) => {
+                let tk = self.t(node.kids[0]);
+                return self.raw(Op::MatPow(*p), vec![tk], node.shape.t());
+            }
+            Op::Had => {
+                let (x, y) = (self.t(node.kids[0]), self.t(node.kids[1]));
+                return self.had(x, y);
+            }
+            Op::Kron => {
+                let (x, y) = (self.t(node.kids[0]), self.t(node.kids[1]));
+                return self.kron(x, y);
+            }
+            _ => {}
+        }
+        if node.shape.is_square() && self.is_symmetric(a) {
+            return a;
+        }
+        let s = node.shape.t();
+        self.raw(Op::Transpose, vec![a], s)
+    }
+
+    /// `a^{-1}`.
+    pub fn inv(&mut self, a: Id) -> Id {
+        let node = self.nodes[a].clone();
+        if node.shape.is_scalar() {
+            return self.pow(a, -Q::one());
+        }
+        match &node.op {
+            Op::Inv => return node.kids[0],
+            Op::Identity => return a,
+            Op::Mul => {
+                let (coef, scalars, mats) = self.factors(a);
+                if mats.len() == 1 && (!coef.is_one() || !scalars.is_empty()) && !coef.is_zero() {
+                    let inner = self.inv(mats[0]);
+                    let mut out = self.scale(Q::one() / coef, inner);
+                    for s in scalars {
+                        let si = self.pow(s, -Q::one());
+                        out = self.mul(si, out);
+                    }
+                    return out;
+                }
+            }
+            _ => {}
+        }
+        self.raw(Op::Inv, vec![a], node.shape.clone())
+    }
+
+    /// `a^{q}` (scalar) or `a^{\odot q}` (elementwise).
+    pub fn pow(&mut self, a: Id, p: Q) -> Id {
+        if p.is_one() {
+            return a;
+        }
+        let node = self.nodes[a].clone();
+        if let Op::Const(c) = &node.op {
+            if p.is_integer() {
+                if let Some(k) = p.to_integer().to_i32().filter(|k| k.abs() <= 64) {
+                    if !(c.is_zero() && k < 0) {
+                        let v = num_traits::pow::pow(c.clone(), k.unsigned_abs() as usize);
+                        return self.konst(if k < 0 { Q::one() / v } else { v });
+                    }
+                }
+            }
+        }
+        if p.is_zero() && node.shape.is_scalar() {
+            return self.one();
+        }
+        if let Op::Pow(p0) = &node.op {
+            if p.is_integer() {
+                return self.pow(node.kids[0], p0 * &p);
+            }
+        }
+        self.raw(Op::Pow(p), vec![a], node.shape.clone())
+    }
+
+    /// An elementwise built-in function.
+    pub fn func(&mut self, f: Func, a: Id) -> Id {
+        let s = self.nodes[a].shape.clone();
+        self.raw(Op::Func(f), vec![a], s)
+    }
+
+    /// `\mathrm{tr}(a)`, with scalar factors pulled out.
+    pub fn trace(&mut self, a: Id) -> Id {
+        if self.is_scalar(a) {
+            return a;
+        }
+        let (coef, scalars, mats) = self.factors(a);
+        if !coef.is_one() || !scalars.is_empty() {
+            let shape = self.nodes[a].shape.clone();
+            let m = self.build_product(Q::one(), vec![], mats, &shape);
+            let tr = self.raw(Op::Trace, vec![m], Shape::scalar());
+            let mut out = self.scale(coef, tr);
+            for s in scalars {
+                out = self.mul(s, out);
+            }
+            return out;
+        }
+        self.raw(Op::Trace, vec![a], Shape::scalar())
+    }
+
+    /// A node of a fixed scalar-valued or shape-preserving operation.
+    pub fn unary(&mut self, op: Op, a: Id, shape: Shape) -> Id {
+        self.raw(op, vec![a], shape)
+    }
+
+    /// The definition node of `name` (its body as child).
+    pub fn def_node(&mut self, name: &Name) -> Option<Id> {
+        let b = *self.defs.get(name)?;
+        let s = self.nodes[b].shape.clone();
+        Some(self.intern_nofold(Node {
+            op: Op::Def(name.clone()),
+            kids: vec![b],
+            shape: s,
+        }))
+    }
+
+    // ------------------------------------------------------------ lowering
+
+    /// Lower a typed expression into the graph.
+    pub fn lower(&mut self, t: &Typed, e: &TExpr) -> Result<Id> {
+        let shape = t.shape(e);
+        let mut kids = Vec::with_capacity(e.args.len());
+        for a in &e.args {
+            kids.push(self.lower(t, a)?);
+        }
+        let k = |i: usize| kids[i];
+        let id = match &e.op {
+            TOp::Var(n) => self.var(n, shape),
+            TOp::Def(n) => match self.defs.get(n) {
+                Some(&b) => {
+                    let s = self.nodes[b].shape.clone();
+                    self.intern_nofold(Node {
+                        op: Op::Def(n.clone()),
+                        kids: vec![b],
+                        shape: s,
+                    })
+                }
+                None => {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Internal,
+                        format!("definition `{}` used before it was built", n.latex()),
+                    )
+                    .at(e.span))
+                }
+            },
+            TOp::Const(c) => self.konst(c.clone()),
+            TOp::Identity => self.identity(&shape.rows),
+            TOp::Ones => self.raw(Op::Ones, vec![], shape),
+            TOp::Zero => self.zero(&shape),
+            TOp::Upstream(n) => self.raw(Op::Upstream(n.clone()), vec![k(0)], shape),
+            TOp::Add => self.add(k(0), k(1)),
+            TOp::Mul => self.mul(k(0), k(1)),
+            TOp::Had => self.had(k(0), k(1)),
+            TOp::Kron => self.kron(k(0), k(1)),
+            TOp::Transpose => self.t(k(0)),
+            TOp::Inv => self.inv(k(0)),
+            TOp::MatPow(p) => self.raw(Op::MatPow(*p), vec![k(0)], shape),
+            TOp::Pow(p) => self.pow(k(0), p.clone()),
+            TOp::Trace => self.trace(k(0)),
+            TOp::Det => self.raw(Op::Det, vec![k(0)], shape),
+            TOp::LogDet => self.raw(Op::LogDet, vec![k(0)], shape),
+            TOp::Norm => self.raw(Op::Norm, vec![k(0)], shape),
+            TOp::NormSq => self.raw(Op::NormSq, vec![k(0)], shape),
+            TOp::Func(f) => self.func(*f, k(0)),
+            TOp::Call(n) => self.raw(Op::Call(n.clone()), vec![k(0)], shape),
+            TOp::Opaque(n) => self.raw(Op::Opaque(n.clone()), vec![k(0)], shape),
+            TOp::Sum => {
+                if self.is_scalar(k(0)) {
+                    k(0)
+                } else {
+                    self.raw(Op::Sum, vec![k(0)], shape)
+                }
+            }
+            TOp::Diag => self.raw(Op::Diag, vec![k(0)], shape),
+            TOp::DiagPart => self.raw(Op::DiagPart, vec![k(0)], shape),
+            TOp::Vec => self.raw(Op::Vec, vec![k(0)], shape),
+            TOp::Softmax => self.raw(Op::Softmax, vec![k(0)], shape),
+            TOp::LogSumExp => self.raw(Op::LogSumExp, vec![k(0)], shape),
+        };
+        if self.overflow {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                format!("the expression graph grew past {MAX_NODES} nodes"),
+            )
+            .at(e.span));
+        }
+        Ok(id)
+    }
+
+    /// Replace the free input `param` (a scalar) by `arg` in `body`, applying
+    /// scalar operations elementwise where `arg` is not scalar.
+    pub fn substitute(&mut self, body: Id, param: &Name, arg: Id) -> Result<Id> {
+        let mut memo = HashMap::new();
+        self.subst_rec(body, param, arg, &mut memo)
+    }
+
+    fn subst_rec(&mut self, id: Id, param: &Name, arg: Id, memo: &mut HashMap<Id, Id>) -> Result<Id> {
+        if let Some(&m) = memo.get(&id) {
+            return Ok(m);
+        }
+        let node = self.nodes[id].clone();
+        let mut kids = Vec::new();
+        for &k in &node.kids {
+            kids.push(self.subst_rec(k, param, arg, memo)?);
+        }
+        let shape_of = |g: &Graph, i: usize| g.nodes[kids[i]].shape.clone();
+        let out = match &node.op {
+            Op::Var(n) if n == param => arg,
+            Op::Var(_) | Op::Const(_) => id,
+            Op::Add => self.add(kids[0], kids[1]),
+            Op::Mul => {
+                if self.is_scalar(kids[0]) || self.is_scalar(kids[1]) {
+                    self.mul(kids[0], kids[1])
+                } else {
+                    self.had(kids[0], kids[1])
+                }
+            }
+            Op::Had => self.had(kids[0], kids[1]),
+            Op::Pow(p) => self.pow(kids[0], p.clone()),
+            Op::Func(f) => self.func(*f, kids[0]),
+            Op::Call(f) => {
+                let s = shape_of(self, 0);
+                self.raw(Op::Call(f.clone()), vec![kids[0]], s)
+            }
+            other => {
+                return Err(Diagnostic::new(
+                    ErrorKind::Unsupported,
+                    format!("a user function body may use only scalar arithmetic and elementwise functions, not {other:?}"),
+                ))
+            }
+        };
+        memo.insert(id, out);
+        Ok(out)
+    }
+
+    /// Every node reachable from `root`, children before parents.
+    pub fn postorder(&self, root: Id) -> Vec<Id> {
+        let mut out = Vec::new();
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![(root, false)];
+        while let Some((id, done)) = stack.pop() {
+            if done {
+                out.push(id);
+                continue;
+            }
+            if seen[id] {
+                continue;
+            }
+            seen[id] = true;
+            stack.push((id, true));
+            for &k in self.nodes[id].kids.iter().rev() {
+                if !seen[k] {
+                    stack.push((k, false));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn dim_mul(a: &Dim, b: &Dim) -> Dim {
+    match (a, b) {
+        (Dim::One, x) | (x, Dim::One) => x.clone(),
+        (Dim::Num(x), Dim::Num(y)) => Dim::Num(x * y),
+        _ => Dim::Mul(Box::new(a.clone()), Box::new(b.clone())),
+    }
+}
+
+/// Whether `q` is an integer in `i64`.
+pub fn small_int(q: &Q) -> Option<i64> {
+    if q.is_integer() {
+        q.to_integer().to_i64()
+    } else {
+        None
+    }
+}
+
+/// Absolute value of a rational.
+pub fn qabs(x: &Q) -> Q {
+    x.abs()
+}
+
+/// A rational from an integer.
+pub fn qi(n: i64) -> Q {
+    q(n)
+}

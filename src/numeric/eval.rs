@@ -1,0 +1,297 @@
+//! Evaluation of graph nodes on an instance.
+
+use super::instance::{dims_of, Instance, Overrides};
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::ir::{Graph, Id, Op};
+use crate::shape::{Func, Q};
+use nalgebra::DMatrix;
+use num_traits::ToPrimitive;
+use std::collections::HashMap;
+
+/// A value: every scalar is a 1×1 matrix.
+pub type M = DMatrix<f64>;
+
+fn domain(msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(ErrorKind::Domain, msg)
+}
+
+/// Float value of a rational.
+pub fn qf(q: &Q) -> f64 {
+    q.to_f64().unwrap_or(f64::NAN)
+}
+
+/// The opaque stand-in: ℓ(v) = Σ a∘sin(v) + ½ b∘v∘v, with a, b fixed per name.
+pub fn opaque_value(inst: &Instance, f: &crate::syntax::ast::Name, v: &M) -> (f64, M) {
+    let (r, c) = (v.nrows(), v.ncols());
+    let a = inst.coeffs(f, 1 + (r * 31 + c) as u64, r, c);
+    let b = inst.coeffs(f, 2 + (r * 31 + c) as u64, r, c);
+    let val = a.component_mul(&v.map(f64::sin)).sum() + 0.5 * b.component_mul(&v.component_mul(v)).sum();
+    let grad = a.component_mul(&v.map(f64::cos)) + b.component_mul(v);
+    (val, grad)
+}
+
+/// Evaluates nodes with memoisation.
+pub struct Evaluator<'a> {
+    g: &'a Graph,
+    inst: &'a Instance,
+    memo: HashMap<Id, M>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator over `g` on `inst`, with node values overridden.
+    pub fn new(g: &'a Graph, inst: &'a Instance, overrides: &Overrides) -> Self {
+        Evaluator {
+            g,
+            inst,
+            memo: overrides.clone(),
+        }
+    }
+
+    fn scalar(m: &M) -> f64 {
+        m[(0, 0)]
+    }
+
+    /// The value of node `id`.
+    pub fn eval(&mut self, id: Id) -> Result<M> {
+        // Iterative over the postorder so deep graphs cannot overflow the stack.
+        for n in self.g.postorder(id) {
+            if self.memo.contains_key(&n) {
+                continue;
+            }
+            let v = self.eval_node(n)?;
+            if v.iter().any(|x| !x.is_finite()) {
+                return Err(domain("a value is not finite on this instance"));
+            }
+            self.memo.insert(n, v);
+        }
+        self.memo
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "node not evaluated"))
+    }
+
+    fn kid(&self, id: Id, i: usize) -> &M {
+        &self.memo[&self.g.kids(id)[i]]
+    }
+
+    fn eval_node(&mut self, id: Id) -> Result<M> {
+        let g = self.g;
+        let node = g.node(id);
+        let (r, c) = dims_of(&node.shape, &self.inst.sizes);
+        Ok(match &node.op {
+            Op::Var(n) => match self.inst.values.get(n) {
+                Some(v) => v.clone(),
+                // A function parameter evaluated on its own (never in a check).
+                None => M::zeros(r, c),
+            },
+            Op::Def(_) => self.kid(id, 0).clone(),
+            Op::Const(q) => M::from_element(1, 1, qf(q)),
+            Op::Identity => M::identity(r, c),
+            Op::Ones => M::from_element(r, c, 1.0),
+            Op::Zero => M::zeros(r, c),
+            Op::Upstream(of) => {
+                let arg = g.kids(id)[0];
+                // The gradient of an opaque function applied to this argument.
+                let mut found = None;
+                for i in 0..g.len() {
+                    if let Op::Opaque(f) = g.op(i) {
+                        if g.kids(i)[0] == arg && (f == of || g.def_of_body(i) == Some(of)) {
+                            found = Some(f.clone());
+                            break;
+                        }
+                    }
+                }
+                match found {
+                    Some(f) => {
+                        let v = self.kid(id, 0).clone();
+                        opaque_value(self.inst, &f, &v).1
+                    }
+                    None => match self.inst.upstream.get(&(of.clone(), arg)) {
+                        Some(v) => v.clone(),
+                        None => self.inst.coeffs(of, 7 + arg as u64, r, c).map(|x| x - 1.0),
+                    },
+                }
+            }
+            Op::Add => {
+                let (a, b) = (self.kid(id, 0), self.kid(id, 1));
+                if a.shape() == b.shape() {
+                    a + b
+                } else if a.shape() == (1, 1) {
+                    b.map(|x| x + Self::scalar(a))
+                } else {
+                    a.map(|x| x + Self::scalar(b))
+                }
+            }
+            Op::Mul => {
+                let (a, b) = (self.kid(id, 0), self.kid(id, 1));
+                if a.shape() == (1, 1) && g.is_scalar(g.kids(id)[0]) {
+                    b * Self::scalar(a)
+                } else if b.shape() == (1, 1) && g.is_scalar(g.kids(id)[1]) {
+                    a * Self::scalar(b)
+                } else if a.ncols() == b.nrows() {
+                    a * b
+                } else {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Internal,
+                        format!("product of {:?} and {:?}", a.shape(), b.shape()),
+                    ));
+                }
+            }
+            Op::Had => self.kid(id, 0).component_mul(self.kid(id, 1)),
+            Op::Kron => self.kid(id, 0).kronecker(self.kid(id, 1)),
+            Op::Transpose => self.kid(id, 0).transpose(),
+            Op::Inv => {
+                let a = self.kid(id, 0);
+                let sv = a.clone().singular_values();
+                let (mx, mn) = (sv.max(), sv.min());
+                if !(mn > 1e-8 * mx.max(1e-300)) {
+                    return Err(domain("a matrix to invert is singular on this instance"));
+                }
+                a.clone()
+                    .try_inverse()
+                    .ok_or_else(|| domain("a matrix to invert is singular on this instance"))?
+            }
+            Op::MatPow(k) => {
+                let a = self.kid(id, 0);
+                let mut acc = M::identity(a.nrows(), a.ncols());
+                for _ in 0..*k {
+                    acc = &acc * a;
+                }
+                acc
+            }
+            Op::Pow(p) => {
+                let a = self.kid(id, 0);
+                let pf = qf(p);
+                let integer = p.is_integer();
+                let mut out = a.clone();
+                for x in out.iter_mut() {
+                    if !integer && *x <= 0.0 {
+                        return Err(domain("a fractional power of a non-positive number"));
+                    }
+                    if pf < 0.0 && *x == 0.0 {
+                        return Err(domain("a negative power of zero"));
+                    }
+                    *x = if integer { x.powi(pf as i32) } else { x.powf(pf) };
+                }
+                out
+            }
+            Op::Trace => M::from_element(1, 1, self.kid(id, 0).trace()),
+            Op::Det => M::from_element(1, 1, self.kid(id, 0).clone().determinant()),
+            Op::LogDet => {
+                let d = self.kid(id, 0).clone().determinant();
+                if d == 0.0 || !d.is_finite() {
+                    return Err(domain("a determinant is zero on this instance"));
+                }
+                M::from_element(1, 1, d.abs().ln())
+            }
+            Op::Norm => {
+                let n = self.kid(id, 0).norm();
+                if n == 0.0 {
+                    return Err(domain("a norm is zero (not differentiable there)"));
+                }
+                M::from_element(1, 1, n)
+            }
+            Op::NormSq => M::from_element(1, 1, self.kid(id, 0).norm_squared()),
+            Op::Func(f) => {
+                let a = self.kid(id, 0);
+                let mut out = a.clone();
+                for x in out.iter_mut() {
+                    *x = match f {
+                        Func::Exp => x.exp(),
+                        Func::Log => {
+                            if *x <= 0.0 {
+                                return Err(domain("\\log of a non-positive number"));
+                            }
+                            x.ln()
+                        }
+                        Func::Sigmoid => 1.0 / (1.0 + (-*x).exp()),
+                        Func::Tanh => x.tanh(),
+                        Func::Sin => x.sin(),
+                        Func::Cos => x.cos(),
+                        Func::Sqrt => {
+                            if *x <= 0.0 {
+                                return Err(domain("\\sqrt of a non-positive number"));
+                            }
+                            x.sqrt()
+                        }
+                        Func::Relu => x.max(0.0),
+                        Func::Step => {
+                            if *x > 0.0 {
+                                1.0
+                            } else {
+                                0.0
+                            }
+                        }
+                    };
+                }
+                out
+            }
+            Op::Call(f) => {
+                let Some((param, body)) = g.fns.get(f).cloned() else {
+                    return Err(Diagnostic::new(ErrorKind::Internal, "unknown function"));
+                };
+                let a = self.kid(id, 0).clone();
+                let mut out = a.clone();
+                for x in out.iter_mut() {
+                    let mut inst = self.inst.clone();
+                    inst.values.insert(param.clone(), M::from_element(1, 1, *x));
+                    let mut ev = Evaluator::new(g, &inst, &HashMap::new());
+                    *x = Self::scalar(&ev.eval(body)?);
+                }
+                out
+            }
+            Op::Opaque(f) => {
+                let v = self.kid(id, 0).clone();
+                M::from_element(1, 1, opaque_value(self.inst, f, &v).0)
+            }
+            Op::Sum => M::from_element(1, 1, self.kid(id, 0).sum()),
+            Op::Diag => M::from_diagonal(&self.kid(id, 0).column(0).into_owned()),
+            Op::DiagPart => {
+                let a = self.kid(id, 0);
+                M::from_fn(a.nrows(), 1, |i, _| a[(i, i)])
+            }
+            Op::Vec => {
+                let a = self.kid(id, 0);
+                M::from_column_slice(a.len(), 1, a.as_slice())
+            }
+            Op::Unvec => {
+                let a = self.kid(id, 0);
+                M::from_column_slice(r, c, a.as_slice())
+            }
+            Op::Softmax => softmax(self.kid(id, 0)),
+            Op::LogSumExp => {
+                let a = self.kid(id, 0);
+                let m = a.max();
+                M::from_element(1, 1, m + a.map(|x| (x - m).exp()).sum().ln())
+            }
+            Op::KronGradA => {
+                let (gm, b) = (self.kid(id, 0), self.kid(id, 1));
+                let (p, qn) = (b.nrows(), b.ncols());
+                M::from_fn(r, c, |i, j| gm.view((i * p, j * qn), (p, qn)).component_mul(b).sum())
+            }
+            Op::KronGradB => {
+                let (a, gm) = (self.kid(id, 0), self.kid(id, 1));
+                let mut out = M::zeros(r, c);
+                for i in 0..a.nrows() {
+                    for j in 0..a.ncols() {
+                        out += gm.view((i * r, j * c), (r, c)) * a[(i, j)];
+                    }
+                }
+                out
+            }
+        })
+    }
+}
+
+/// Numerically stable softmax of a column.
+pub fn softmax(a: &M) -> M {
+    let m = a.max();
+    let e = a.map(|x| (x - m).exp());
+    let s = e.sum();
+    e / s
+}
+
+/// Evaluate `id` on `inst`.
+pub fn eval(g: &Graph, inst: &Instance, id: Id) -> Result<M> {
+    Evaluator::new(g, inst, &HashMap::new()).eval(id)
+}

@@ -1,0 +1,383 @@
+//! LaTeX and plain Unicode text, with the fewest parentheses the grammar's
+//! precedence allows (sum < ⊙/⊗ < product < unary minus < postfix < atom).
+
+use crate::ir::{Graph, Id, Op};
+use crate::shape::{Dim, Func, Q};
+use crate::syntax::ast::Name;
+use num_traits::{One, Signed, Zero};
+
+/// How transposes are written in LaTeX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TransposeStyle {
+    /// `A^T`.
+    #[default]
+    T,
+    /// `A^\top`.
+    Top,
+}
+
+/// Output notation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// LaTeX in the style of the documented answers.
+    Latex(TransposeStyle),
+    /// Plain Unicode text.
+    Text,
+}
+
+const SUM: u8 = 0;
+const HAD: u8 = 1;
+const PROD: u8 = 2;
+const NEG: u8 = 3;
+const POST: u8 = 4;
+const ATOM: u8 = 5;
+
+/// LaTeX of node `id`.
+pub fn to_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
+    Printer { style: Style::Latex(t) }.expr(g, id).0
+}
+
+/// Unicode text of node `id`.
+pub fn to_text(g: &mut Graph, id: Id) -> String {
+    Printer { style: Style::Text }.expr(g, id).0
+}
+
+struct Printer {
+    style: Style,
+}
+
+fn sup_digits(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0' => '⁰',
+            '1' => '¹',
+            '2' => '²',
+            '3' => '³',
+            '4' => '⁴',
+            '5' => '⁵',
+            '6' => '⁶',
+            '7' => '⁷',
+            '8' => '⁸',
+            '9' => '⁹',
+            '-' => '⁻',
+            '/' => 'ᐟ',
+            c => c,
+        })
+        .collect()
+}
+
+impl Printer {
+    fn latex(&self) -> bool {
+        matches!(self.style, Style::Latex(_))
+    }
+
+    fn name(&self, n: &Name) -> String {
+        if self.latex() {
+            n.latex()
+        } else {
+            n.text()
+        }
+    }
+
+    fn number(&self, q: &Q) -> String {
+        let q = q.abs();
+        if q.is_integer() {
+            q.to_integer().to_string()
+        } else if self.latex() {
+            format!("\\frac{{{}}}{{{}}}", q.numer(), q.denom())
+        } else {
+            format!("{}/{}", q.numer(), q.denom())
+        }
+    }
+
+    fn exponent(q: &Q) -> String {
+        if q.is_integer() {
+            q.to_integer().to_string()
+        } else {
+            format!("{}/{}", q.numer(), q.denom())
+        }
+    }
+
+    fn wrap(&self, (s, p): (String, u8), min: u8) -> String {
+        if p < min {
+            if self.latex() {
+                format!("\\left({s}\\right)")
+            } else {
+                format!("({s})")
+            }
+        } else {
+            s
+        }
+    }
+
+    fn paren(&self, (s, p): (String, u8), min: u8) -> String {
+        if p < min {
+            format!("({s})")
+        } else {
+            s
+        }
+    }
+
+    fn sup(&self, base: String, latex_sup: &str, text_sup: &str) -> (String, u8) {
+        if self.latex() {
+            (format!("{base}^{{{latex_sup}}}").replace("^{T}", "^T"), POST)
+        } else {
+            (format!("{base}{text_sup}"), POST)
+        }
+    }
+
+    fn tee(&self) -> &'static str {
+        match self.style {
+            Style::Latex(TransposeStyle::Top) => "\\top",
+            Style::Latex(TransposeStyle::T) => "T",
+            Style::Text => "ᵀ",
+        }
+    }
+
+    fn call(&self, f: &str, arg: String) -> (String, u8) {
+        (format!("{f}({arg})"), ATOM)
+    }
+
+    /// A signed product: coefficient and factors; the sign is returned apart.
+    fn product(&self, g: &mut Graph, id: Id) -> (bool, String) {
+        let (coef, scalars, mats) = g.factors(id);
+        let neg = coef.is_negative();
+        let mut parts = Vec::new();
+        if !coef.abs().is_one() || (scalars.is_empty() && mats.is_empty()) {
+            parts.push(self.number(&coef));
+        }
+        for f in scalars.into_iter().chain(mats) {
+            let p = self.expr(g, f);
+            parts.push(self.paren(p, NEG));
+        }
+        (neg, parts.join(" "))
+    }
+
+    fn expr(&self, g: &mut Graph, id: Id) -> (String, u8) {
+        let node = g.node(id).clone();
+        let kid = |i: usize| node.kids[i];
+        match &node.op {
+            Op::Var(n) | Op::Def(n) => (self.name(n), ATOM),
+            Op::Const(q) => {
+                let s = self.number(q);
+                if q.is_negative() {
+                    (format!("-{s}"), NEG)
+                } else if q.is_integer() {
+                    (s, ATOM)
+                } else {
+                    (s, if self.latex() { ATOM } else { PROD })
+                }
+            }
+            Op::Identity => ("I".into(), ATOM),
+            Op::Ones => ((if self.latex() { "\\mathbf{1}" } else { "𝟏" }).into(), ATOM),
+            Op::Zero => ("0".into(), ATOM),
+            Op::Upstream(of) => {
+                let a = kid(0);
+                let arg = match g.op(a) {
+                    Op::Var(n) | Op::Def(n) => self.name(n),
+                    _ => {
+                        let p = self.expr(g, a);
+                        format!("({})", p.0)
+                    }
+                };
+                if self.latex() {
+                    (format!("\\frac{{\\partial {}}}{{\\partial {arg}}}", self.name(of)), ATOM)
+                } else {
+                    (format!("∂{}/∂{arg}", self.name(of)), ATOM)
+                }
+            }
+            Op::Add => {
+                let terms = g.terms(id);
+                let mut s = String::new();
+                for (i, (c, t)) in terms.iter().enumerate() {
+                    let x = g.scale(c.abs(), *t);
+                    let (neg_inner, body) = self.signed(g, x);
+                    let neg = c.is_negative() ^ neg_inner;
+                    if i == 0 {
+                        if neg {
+                            s.push('-');
+                        }
+                    } else {
+                        s.push_str(if neg { " - " } else { " + " });
+                    }
+                    s.push_str(&body);
+                }
+                (s, SUM)
+            }
+            Op::Mul => {
+                let (neg, body) = self.product(g, id);
+                if neg {
+                    (format!("-{body}"), PROD)
+                } else {
+                    (body, PROD)
+                }
+            }
+            Op::Had | Op::Kron => {
+                let op = node.op.clone();
+                let mut parts = Vec::new();
+                let mut stack = vec![id];
+                let mut order = Vec::new();
+                while let Some(x) = stack.pop() {
+                    if *g.op(x) == op {
+                        stack.push(g.kids(x)[1]);
+                        stack.push(g.kids(x)[0]);
+                    } else {
+                        order.push(x);
+                    }
+                }
+                for x in order {
+                    let p = self.expr(g, x);
+                    parts.push(self.paren(p, PROD));
+                }
+                let sym = match (&op, self.latex()) {
+                    (Op::Had, true) => " \\odot ",
+                    (Op::Had, false) => " ⊙ ",
+                    (_, true) => " \\otimes ",
+                    _ => " ⊗ ",
+                };
+                (parts.join(sym), HAD)
+            }
+            Op::Transpose => {
+                let b = self.expr(g, kid(0));
+                let b = self.paren(b, ATOM);
+                let t = self.tee();
+                self.sup(b, t, t)
+            }
+            Op::Inv => {
+                let k = kid(0);
+                if *g.op(k) == Op::Transpose {
+                    let b = self.expr(g, g.kids(k)[0]);
+                    let b = self.paren(b, ATOM);
+                    let t = format!("-{}", self.tee());
+                    let tt = format!("⁻{}", self.tee());
+                    return self.sup(b, &t, &tt);
+                }
+                let b = self.expr(g, k);
+                let b = self.paren(b, ATOM);
+                self.sup(b, "-1", "⁻¹")
+            }
+            Op::MatPow(k) => {
+                let b = self.expr(g, kid(0));
+                let b = self.paren(b, ATOM);
+                self.sup(b, &k.to_string(), &sup_digits(&k.to_string()))
+            }
+            Op::Pow(p) => {
+                let b = self.expr(g, kid(0));
+                let b = self.paren(b, ATOM);
+                let e = Self::exponent(p);
+                if g.is_scalar(id) {
+                    self.sup(b, &e, &sup_digits(&e))
+                } else if self.latex() {
+                    self.sup(b, &format!("\\odot {e}"), "")
+                } else {
+                    (format!("{b}^⊙{e}"), POST)
+                }
+            }
+            Op::Trace => {
+                let a = self.expr(g, kid(0)).0;
+                self.call(if self.latex() { "\\mathrm{tr}" } else { "tr" }, a)
+            }
+            Op::Det => {
+                let a = self.expr(g, kid(0)).0;
+                self.call(if self.latex() { "\\det" } else { "det" }, a)
+            }
+            Op::LogDet => {
+                let a = self.expr(g, kid(0)).0;
+                if self.latex() {
+                    (format!("\\log|{a}|"), ATOM)
+                } else {
+                    (format!("log|{a}|"), ATOM)
+                }
+            }
+            Op::Norm | Op::NormSq => {
+                let k = kid(0);
+                let a = self.expr(g, k).0;
+                let frob = !g.shape(k).is_vector() && !g.is_scalar(k) && g.shape(k).cols != Dim::One;
+                let sq = node.op == Op::NormSq;
+                if self.latex() {
+                    let sub = if frob { "_F" } else { "" };
+                    let s = format!("\\|{a}\\|{sub}{}", if sq { "^2" } else { "" });
+                    (s, if sq { POST } else { ATOM })
+                } else {
+                    let sub = if frob { "_F" } else { "" };
+                    (format!("‖{a}‖{sub}{}", if sq { "²" } else { "" }), if sq { POST } else { ATOM })
+                }
+            }
+            Op::Func(f) => {
+                let a = self.expr(g, kid(0)).0;
+                let l = self.latex();
+                match f {
+                    Func::Exp => self.call(if l { "\\exp" } else { "exp" }, a),
+                    Func::Log => self.call(if l { "\\log" } else { "log" }, a),
+                    Func::Sigmoid => self.call(if l { "\\sigma" } else { "σ" }, a),
+                    Func::Tanh => self.call(if l { "\\tanh" } else { "tanh" }, a),
+                    Func::Sin => self.call(if l { "\\sin" } else { "sin" }, a),
+                    Func::Cos => self.call(if l { "\\cos" } else { "cos" }, a),
+                    Func::Sqrt => {
+                        if l {
+                            (format!("\\sqrt{{{a}}}"), ATOM)
+                        } else {
+                            self.call("√", a)
+                        }
+                    }
+                    Func::Relu => self.call(if l { "\\mathrm{relu}" } else { "relu" }, a),
+                    Func::Step => {
+                        if l {
+                            (format!("\\mathbb{{1}}[{a} > 0]"), ATOM)
+                        } else {
+                            (format!("𝟙[{a} > 0]"), ATOM)
+                        }
+                    }
+                }
+            }
+            Op::Call(f) | Op::Opaque(f) => {
+                let a = self.expr(g, kid(0)).0;
+                let n = self.name(f);
+                self.call(&n, a)
+            }
+            Op::Sum | Op::Diag | Op::DiagPart | Op::Vec | Op::Unvec | Op::Softmax | Op::LogSumExp => {
+                let a = self.expr(g, kid(0)).0;
+                let w = match &node.op {
+                    Op::Sum => "sum",
+                    Op::Diag | Op::DiagPart => "diag",
+                    Op::Vec => "vec",
+                    Op::Unvec => "unvec",
+                    Op::Softmax => "softmax",
+                    _ => "logsumexp",
+                };
+                if self.latex() {
+                    self.call(&format!("\\mathrm{{{w}}}"), a)
+                } else {
+                    self.call(w, a)
+                }
+            }
+            Op::KronGradA | Op::KronGradB => {
+                let a = self.expr(g, kid(0)).0;
+                let b = self.expr(g, kid(1)).0;
+                let w = if node.op == Op::KronGradA { "kronl" } else { "kronr" };
+                if self.latex() {
+                    (format!("\\mathrm{{{w}}}({a}, {b})"), ATOM)
+                } else {
+                    (format!("{w}({a}, {b})"), ATOM)
+                }
+            }
+        }
+    }
+
+    /// A term of a sum: its sign and its unsigned body.
+    fn signed(&self, g: &mut Graph, id: Id) -> (bool, String) {
+        match g.op(id).clone() {
+            Op::Mul => self.product(g, id),
+            Op::Const(q) => (q.is_negative(), self.number(&q)),
+            _ => {
+                let p = self.expr(g, id);
+                (false, self.wrap(p, HAD))
+            }
+        }
+    }
+}
+
+/// Whether `q` is zero (re-exported helper for callers).
+pub fn is_zero(q: &Q) -> bool {
+    q.is_zero()
+}

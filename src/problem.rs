@@ -1,0 +1,238 @@
+//! The pipeline as a library: parse → shapes → graph → derivative → check,
+//! print. This is what the CLI and teaching tools call.
+
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::diff::{self, Derivation};
+use crate::ir::{Graph, Id};
+use crate::numeric::fd::{check_gradient, CheckResult};
+use crate::print::{self, TransposeStyle};
+use crate::shape::{self, Shape, Typed};
+use crate::syntax::ast::{Name, QueryOrder};
+use crate::syntax::parse::parse_document;
+use crate::syntax::span::Span;
+
+/// What kind of derivative a query asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Gradient of a scalar.
+    Gradient,
+    /// Jacobian of a vector.
+    Jacobian,
+    /// Hessian of a scalar.
+    Hessian,
+}
+
+/// One question: the derivative of `of` with respect to `wrt`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// The objective.
+    pub of: Name,
+    /// The variable.
+    pub wrt: Name,
+    /// First or second order.
+    pub order: QueryOrder,
+    /// Where it was asked, if in the document.
+    pub span: Option<Span>,
+}
+
+/// A derived answer.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The question answered.
+    pub question: Question,
+    /// Gradient, Jacobian or Hessian.
+    pub kind: Kind,
+    /// The answer's shape (the variable's, for a gradient).
+    pub shape: Shape,
+    /// The answer's node in the problem's graph.
+    pub id: Id,
+    /// The objective's node.
+    pub root: Id,
+    /// The derivation behind it.
+    pub derivation: Derivation,
+}
+
+/// A parsed and type-checked problem document with its expression graph.
+pub struct Problem {
+    /// The source text.
+    pub src: String,
+    /// The typed document.
+    pub typed: Typed,
+    /// The expression graph.
+    pub graph: Graph,
+}
+
+impl Problem {
+    /// Parse and check a problem document.
+    ///
+    /// ```
+    /// let mut p = matcalc::Problem::new("x \\in \\mathbb{R}^{n}\nA \\in \\mathbb{R}^{n \\times n}\nf = x^T A x\n\\nabla_x f").unwrap();
+    /// let answers = p.answers().unwrap();
+    /// assert_eq!(p.latex(&answers[0], Default::default()), "A x + A^T x");
+    /// ```
+    pub fn new(src: &str) -> Result<Problem> {
+        let doc = parse_document(src)?;
+        let typed = shape::check(&doc)?;
+        let graph = Graph::from_typed(&typed)?;
+        Ok(Problem {
+            src: src.to_string(),
+            typed,
+            graph,
+        })
+    }
+
+    /// The document's own queries.
+    pub fn questions(&self) -> Vec<Question> {
+        self.typed
+            .queries
+            .iter()
+            .map(|q| Question {
+                of: q.of.clone(),
+                wrt: q.wrt.clone(),
+                order: q.order,
+                span: Some(q.span),
+            })
+            .collect()
+    }
+
+    /// A question from `--wrt` and optionally `--of`; with no `--of`, the one
+    /// scalar definition (or the last one that depends on the variable).
+    pub fn question(&self, wrt: &str, of: Option<&str>) -> Result<Question> {
+        let w = Name::from_cli(wrt).ok_or_else(|| {
+            Diagnostic::new(ErrorKind::Usage, format!("`{wrt}` is not a name"))
+        })?;
+        if self.typed.shape_of_name(&w).is_none() {
+            return Err(Diagnostic::new(
+                ErrorKind::Usage,
+                format!("`{}` (from --wrt) does not occur in the document", w.latex()),
+            ));
+        }
+        let o = match of {
+            Some(o) => {
+                let n = Name::from_cli(o).ok_or_else(|| {
+                    Diagnostic::new(ErrorKind::Usage, format!("`{o}` is not a name"))
+                })?;
+                if !self.graph.defs.contains_key(&n) {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Usage,
+                        format!("`{}` (from --of) is not defined in the document", n.latex()),
+                    ));
+                }
+                n
+            }
+            None => {
+                let scalars: Vec<&Name> = self
+                    .graph
+                    .def_order
+                    .iter()
+                    .filter(|n| self.graph.defs.get(*n).is_some_and(|b| self.graph.is_scalar(*b)))
+                    .collect();
+                match scalars.as_slice() {
+                    [one] => (*one).clone(),
+                    [] => {
+                        return Err(Diagnostic::new(
+                            ErrorKind::Usage,
+                            "no scalar definition to differentiate; name one with --of",
+                        ))
+                    }
+                    many => {
+                        let names: Vec<String> = many.iter().map(|n| n.ident()).collect();
+                        return Err(Diagnostic::new(
+                            ErrorKind::Usage,
+                            format!("several scalar definitions ({}); choose one with --of", names.join(", ")),
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(Question {
+            of: o,
+            wrt: w,
+            order: QueryOrder::First,
+            span: None,
+        })
+    }
+
+    /// Answer every query of the document.
+    pub fn answers(&mut self) -> Result<Vec<Answer>> {
+        let qs = self.questions();
+        if qs.is_empty() {
+            return Err(Diagnostic::new(
+                ErrorKind::Usage,
+                "the document asks nothing: add a query such as `\\nabla_{W} L`, or pass --wrt",
+            ));
+        }
+        qs.iter().map(|q| self.answer(q)).collect()
+    }
+
+    /// Answer one question.
+    pub fn answer(&mut self, q: &Question) -> Result<Answer> {
+        let with_span = |d: Diagnostic| match (d.span, q.span) {
+            (None, Some(s)) => d.at(s),
+            _ => d,
+        };
+        let root = self.graph.def_node(&q.of).ok_or_else(|| {
+            with_span(Diagnostic::new(
+                ErrorKind::Name,
+                format!("`{}` is not defined", q.of.latex()),
+            ))
+        })?;
+        if q.order == QueryOrder::Second {
+            return Err(with_span(Diagnostic::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "Hessians are not supported yet (asked: the Hessian of {} in {})",
+                    q.of.latex(),
+                    q.wrt.latex()
+                ),
+            )));
+        }
+        if !self.graph.is_scalar(root) {
+            return Err(with_span(Diagnostic::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "`{}` is {}, so this is a Jacobian; Jacobians are not supported yet",
+                    q.of.latex(),
+                    self.graph.shape(root)
+                ),
+            )));
+        }
+        let d = diff::gradient(&mut self.graph, root, &q.wrt).map_err(with_span)?;
+        let shape = self
+            .typed
+            .shape_of_name(&q.wrt)
+            .unwrap_or_else(|| self.graph.shape(d.answer).clone());
+        Ok(Answer {
+            question: q.clone(),
+            kind: Kind::Gradient,
+            shape,
+            id: d.answer,
+            root,
+            derivation: d,
+        })
+    }
+
+    /// The answer in LaTeX.
+    pub fn latex(&mut self, a: &Answer, t: TransposeStyle) -> String {
+        print::to_latex(&mut self.graph, a.id, t)
+    }
+
+    /// The answer in plain Unicode text.
+    pub fn text(&mut self, a: &Answer) -> String {
+        print::to_text(&mut self.graph, a.id)
+    }
+
+    /// The query in LaTeX: `\nabla_{W} L`.
+    pub fn query_latex(&self, q: &Question) -> String {
+        format!("\\nabla_{{{}}} {}", q.wrt.latex(), q.of.latex())
+    }
+
+    /// Check an answer against finite differences on the instance from `seed`.
+    pub fn check(&mut self, a: &Answer, seed: u64) -> Result<CheckResult> {
+        let target = diff::target_node(&mut self.graph, &a.question.wrt).ok_or_else(|| {
+            Diagnostic::new(ErrorKind::Internal, "variable vanished from the graph")
+        })?;
+        check_gradient(&self.graph, a.root, target, a.id, seed)
+    }
+}

@@ -1,0 +1,5 @@
+//! Stage 1: text → spanned syntax tree.
+
+pub mod ast;
+pub mod parse;
+pub mod span;

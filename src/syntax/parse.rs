@@ -1,0 +1,631 @@
+//! pest parse tree → [`ast`](super::ast). Bounds input size, bracket depth and
+//! parser work before and while parsing, so no input can hang or overflow.
+
+use super::ast::*;
+use super::span::Span;
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use pest::iterators::Pair;
+use pest::Parser;
+
+/// The generated pest parser for `grammar/matcalc.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/matcalc.pest"]
+pub struct MatcalcParser;
+
+/// Largest accepted document, in bytes.
+pub const MAX_INPUT: usize = 64 * 1024;
+/// Deepest accepted bracket nesting.
+pub const MAX_NESTING: usize = 64;
+/// Most accepted LaTeX commands (each may open a level of nesting).
+pub const MAX_COMMANDS: usize = 4096;
+/// Largest expression tree depth after parsing.
+pub const MAX_DEPTH: usize = 200;
+/// Parser steps before giving up (pathological backtracking).
+pub const MAX_PARSER_CALLS: usize = 2_000_000;
+
+/// Parse a whole problem document.
+///
+/// ```
+/// let doc = matcalc::syntax::parse::parse_document("x \\in \\mathbb{R}^n\nL = x^T x").unwrap();
+/// assert_eq!(doc.stmts.len(), 2);
+/// ```
+pub fn parse_document(src: &str) -> Result<Document> {
+    check_bounds(src)?;
+    pest::set_call_limit(std::num::NonZeroUsize::new(MAX_PARSER_CALLS));
+    let mut pairs = MatcalcParser::parse(Rule::document, src).map_err(|e| pest_error(src, e))?;
+    let doc = pairs
+        .next()
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse tree"))?;
+    let mut stmts = Vec::new();
+    for p in doc.into_inner() {
+        match p.as_rule() {
+            Rule::EOI => {}
+            _ => stmts.push(build_stmt(p)?),
+        }
+    }
+    for s in &stmts {
+        let e = match s {
+            Stmt::Def { body, .. } | Stmt::FnDef { body, .. } | Stmt::Expr(body) => body,
+            _ => continue,
+        };
+        if e.depth() > MAX_DEPTH {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                format!("expression nested deeper than {MAX_DEPTH} levels"),
+            )
+            .at(e.span));
+        }
+    }
+    Ok(Document { stmts })
+}
+
+fn check_bounds(src: &str) -> Result<()> {
+    if src.len() > MAX_INPUT {
+        return Err(Diagnostic::new(
+            ErrorKind::Limit,
+            format!(
+                "input is {} bytes; the limit is {MAX_INPUT} bytes",
+                src.len()
+            ),
+        ));
+    }
+    let mut depth = 0usize;
+    let mut commands = 0usize;
+    for (i, c) in src.char_indices() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Limit,
+                        format!("brackets nested deeper than {MAX_NESTING} levels"),
+                    )
+                    .at(Span::new(i, i + 1)));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '\\' => {
+                commands += 1;
+                if commands > MAX_COMMANDS {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Limit,
+                        format!("more than {MAX_COMMANDS} LaTeX commands in one document"),
+                    )
+                    .at(Span::new(i, i + 1)));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    let (start, end) = match e.location {
+        pest::error::InputLocation::Pos(p) => (p, p),
+        pest::error::InputLocation::Span((a, b)) => (a, b),
+    };
+    let msg = e.variant.message().to_string();
+    if msg.contains("call limit") {
+        return Diagnostic::new(
+            ErrorKind::Limit,
+            format!("the parser took more than {MAX_PARSER_CALLS} steps (pathological input)"),
+        );
+    }
+    // Point at the offending character, not an empty span.
+    let end = if end > start {
+        end
+    } else {
+        src[start..]
+            .chars()
+            .next()
+            .map(|c| start + c.len_utf8())
+            .unwrap_or(start)
+    };
+    let found = if start < src.len() {
+        let t: String = src[start..].chars().take_while(|c| *c != '\n').take(12).collect();
+        format!("unexpected `{t}`")
+    } else {
+        "unexpected end of input".to_string()
+    };
+    let expected = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        _ => String::new(),
+    };
+    let mut d = Diagnostic::new(ErrorKind::Parse, found).at(Span::new(start, end));
+    if !expected.is_empty() {
+        d = d.note(format!("expected {expected}"));
+    }
+    d
+}
+
+fn describe_expected(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = rules
+        .iter()
+        .map(|r| match r {
+            Rule::expr | Rule::term | Rule::product | Rule::unary | Rule::factor => "an expression",
+            Rule::name | Rule::letter => "a name",
+            Rule::addop => "`+` or `-`",
+            Rule::hadop => "`\\odot` or `\\otimes`",
+            Rule::mulop => "a product",
+            Rule::space => "a space such as `\\mathbb{R}^{n}`",
+            Rule::dims | Rule::dim => "dimensions",
+            Rule::EOI => "end of input",
+            Rule::transpose | Rule::power | Rule::inv_t | Rule::odot_pow | Rule::prime => {
+                "a superscript"
+            }
+            Rule::norm_sub => "a norm subscript",
+            _ => "a statement separator or operator",
+        })
+        .collect();
+    words.sort();
+    words.dedup();
+    words.join(", ")
+}
+
+fn sp(p: &Pair<Rule>) -> Span {
+    p.as_span().into()
+}
+
+fn internal(p: &Pair<Rule>) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Internal,
+        format!("unexpected parse node {:?}", p.as_rule()),
+    )
+    .at(sp(p))
+}
+
+fn first(p: Pair<Rule>) -> Result<Pair<Rule>> {
+    let span = sp(&p);
+    p.into_inner()
+        .next()
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse node").at(span))
+}
+
+fn build_stmt(p: Pair<Rule>) -> Result<Stmt> {
+    let span = sp(&p);
+    match p.as_rule() {
+        Rule::declaration => {
+            let mut names = Vec::new();
+            let mut space = None;
+            for q in p.into_inner() {
+                match q.as_rule() {
+                    Rule::name => names.push((build_name(&q)?, sp(&q))),
+                    Rule::space => space = Some(build_space(q)?),
+                    _ => return Err(internal(&q)),
+                }
+            }
+            let space = space.ok_or_else(|| Diagnostic::new(ErrorKind::Parse, "missing space").at(span))?;
+            Ok(Stmt::Decl { names, space, span })
+        }
+        Rule::fundef => {
+            let mut it = p.into_inner();
+            let (f, x, b) = (it.next(), it.next(), it.next());
+            let (Some(f), Some(x), Some(b)) = (f, x, b) else {
+                return Err(Diagnostic::new(ErrorKind::Internal, "malformed function definition").at(span));
+            };
+            let fq = first(f)?;
+            let name = match fq.as_rule() {
+                Rule::word => build_word(&fq)?,
+                _ => build_name(&fq)?,
+            };
+            Ok(Stmt::FnDef {
+                name,
+                param: build_name(&x)?,
+                body: build_expr(b)?,
+                span,
+            })
+        }
+        Rule::definition => {
+            let mut it = p.into_inner();
+            let (Some(n), Some(b)) = (it.next(), it.next()) else {
+                return Err(Diagnostic::new(ErrorKind::Internal, "malformed definition").at(span));
+            };
+            Ok(Stmt::Def {
+                name: build_name(&n)?,
+                name_span: sp(&n),
+                body: build_expr(b)?,
+            })
+        }
+        Rule::query_stmt => {
+            let q = first(p)?;
+            let order = match q.as_rule() {
+                Rule::nabla2 | Rule::dfrac2 => QueryOrder::Second,
+                _ => QueryOrder::First,
+            };
+            let (of, wrt) = query_names(q)?;
+            Ok(Stmt::Query(Query { order, of, wrt, span }))
+        }
+        Rule::expr_stmt => Ok(Stmt::Expr(build_expr(first(p)?)?)),
+        _ => Err(internal(&p)),
+    }
+}
+
+/// (objective, variable) of a `nabla`/`dfrac` node.
+fn query_names(q: Pair<Rule>) -> Result<(Name, Name)> {
+    let rule = q.as_rule();
+    let span = sp(&q);
+    let names: Vec<Name> = q
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::name)
+        .map(|p| build_name(&p))
+        .collect::<Result<_>>()?;
+    let bad = || Diagnostic::new(ErrorKind::Internal, "malformed derivative").at(span);
+    match rule {
+        // \nabla_{wrt} of
+        Rule::nabla | Rule::nabla2 => match names.as_slice() {
+            [w, o] => Ok((o.clone(), w.clone())),
+            _ => Err(bad()),
+        },
+        // \frac{d of}{d wrt [d wrt2]}
+        _ => match names.as_slice() {
+            [o, w] => Ok((o.clone(), w.clone())),
+            [o, w, w2] => {
+                if w != w2 {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "mixed second derivatives ({} and {}) are not supported",
+                            w.latex(),
+                            w2.latex()
+                        ),
+                    )
+                    .at(span));
+                }
+                Ok((o.clone(), w.clone()))
+            }
+            _ => Err(bad()),
+        },
+    }
+}
+
+fn build_space(p: Pair<Rule>) -> Result<Space> {
+    let q = first(p)?;
+    let symmetric = q.as_rule() == Rule::sym_space;
+    let mut space = Space {
+        rows: None,
+        cols: None,
+        symmetric,
+        spd: false,
+        positive: false,
+    };
+    for r in q.into_inner() {
+        match r.as_rule() {
+            Rule::spd => space.spd = r.as_str().contains("++"),
+            Rule::positive => space.positive = true,
+            Rule::dims => {
+                let ds: Vec<DimAst> = r
+                    .into_inner()
+                    .map(|d| build_dim(d))
+                    .collect::<Result<_>>()?;
+                let mut it = ds.into_iter();
+                space.rows = it.next();
+                space.cols = it.next();
+            }
+            _ => return Err(internal(&r)),
+        }
+    }
+    if symmetric && space.cols.is_none() {
+        space.cols = space.rows.clone();
+    }
+    Ok(space)
+}
+
+fn build_dim(p: Pair<Rule>) -> Result<DimAst> {
+    let q = first(p)?;
+    match q.as_rule() {
+        Rule::int => {
+            let n: u64 = q.as_str().parse().map_err(|_| {
+                Diagnostic::new(ErrorKind::Limit, "dimension too large").at(sp(&q))
+            })?;
+            if n == 0 {
+                return Err(Diagnostic::new(ErrorKind::Shape, "a dimension must be positive").at(sp(&q)));
+            }
+            Ok(DimAst::Int(n))
+        }
+        _ => Ok(DimAst::Sym(build_name(&q)?, sp(&q))),
+    }
+}
+
+/// A `name` pair (or `letter`/`decorated` inside it) → [`Name`].
+pub(crate) fn build_name(p: &Pair<Rule>) -> Result<Name> {
+    let mut base = None;
+    let mut sub = None;
+    collect_name(p.clone(), &mut base, &mut sub);
+    let (base, kind) = base.ok_or_else(|| internal(p))?;
+    Ok(Name { base, kind, sub })
+}
+
+fn collect_name(p: Pair<Rule>, base: &mut Option<(String, NameKind)>, sub: &mut Option<String>) {
+    match p.as_rule() {
+        Rule::latin => *base = Some((p.as_str().to_string(), NameKind::Latin)),
+        Rule::greek => *base = Some((p.as_str().trim_start_matches('\\').to_string(), NameKind::Greek)),
+        Rule::sub_char | Rule::sub_text => *sub = Some(p.as_str().replace(' ', "")),
+        _ => {
+            for q in p.into_inner() {
+                collect_name(q, base, sub);
+            }
+        }
+    }
+}
+
+fn build_word(p: &Pair<Rule>) -> Result<Name> {
+    let mut base = None;
+    let mut sub = None;
+    for q in p.clone().into_inner() {
+        match q.as_rule() {
+            Rule::word_text => base = Some(q.as_str().to_string()),
+            Rule::subscript => {
+                let mut b = None;
+                collect_name(q, &mut b, &mut sub);
+            }
+            _ => {}
+        }
+    }
+    let base = base.ok_or_else(|| internal(p))?;
+    Ok(Name {
+        base,
+        kind: NameKind::Word,
+        sub,
+    })
+}
+
+fn mk(kind: ExprKind, span: Span) -> Expr {
+    Expr { kind, span }
+}
+
+fn bx(e: Expr) -> Box<Expr> {
+    Box::new(e)
+}
+
+/// An `expr`, `term`, `product`, `unary`, `factor` or primary pair → [`Expr`].
+pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
+    let span = sp(&p);
+    match p.as_rule() {
+        Rule::expr => {
+            let mut it = p.into_inner();
+            let mut acc = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            while let Some(op) = it.next() {
+                let rhs = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+                let s = acc.span.join(rhs.span);
+                acc = if op.as_str() == "+" {
+                    mk(ExprKind::Add(bx(acc), bx(rhs)), s)
+                } else {
+                    mk(ExprKind::Sub(bx(acc), bx(rhs)), s)
+                };
+            }
+            Ok(acc)
+        }
+        Rule::term => {
+            let mut it = p.into_inner();
+            let mut acc = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            while let Some(op) = it.next() {
+                let rhs = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+                let s = acc.span.join(rhs.span);
+                acc = if op.as_str() == "\\otimes" {
+                    mk(ExprKind::Kron(bx(acc), bx(rhs)), s)
+                } else {
+                    mk(ExprKind::Hadamard(bx(acc), bx(rhs)), s)
+                };
+            }
+            Ok(acc)
+        }
+        Rule::product => {
+            let mut items = Vec::new();
+            let mut pending = MulOp::Juxt;
+            for q in p.into_inner() {
+                match q.as_rule() {
+                    Rule::mulop => {
+                        pending = match q.as_str() {
+                            "/" => MulOp::Div,
+                            "\\times" => MulOp::Times,
+                            _ => MulOp::Dot,
+                        }
+                    }
+                    _ => {
+                        items.push((pending, build_expr(q)?));
+                        pending = MulOp::Juxt;
+                    }
+                }
+            }
+            if items.len() == 1 {
+                return Ok(items.pop().map(|(_, e)| e).ok_or_else(|| internal_span(span))?);
+            }
+            Ok(mk(ExprKind::Chain(items), span))
+        }
+        Rule::unary => {
+            let mut negs = 0usize;
+            let mut inner = None;
+            for q in p.into_inner() {
+                match q.as_rule() {
+                    Rule::sign => {
+                        if q.as_str() == "-" {
+                            negs += 1
+                        }
+                    }
+                    _ => inner = Some(build_expr(q)?),
+                }
+            }
+            let e = inner.ok_or_else(|| internal_span(span))?;
+            Ok(if negs % 2 == 1 {
+                mk(ExprKind::Neg(bx(e)), span)
+            } else {
+                e
+            })
+        }
+        Rule::factor => {
+            let mut it = p.into_inner();
+            let mut acc = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            for post in it {
+                let s = acc.span.join(sp(&post));
+                acc = match post.as_rule() {
+                    Rule::transpose | Rule::prime => mk(ExprKind::Transpose(bx(acc)), s),
+                    Rule::inv_t => mk(ExprKind::InvTranspose(bx(acc)), s),
+                    Rule::odot_pow => {
+                        let e = build_expr(first(post)?)?;
+                        mk(ExprKind::ElemPower(bx(acc), bx(e)), s)
+                    }
+                    Rule::power => {
+                        let q = first(post)?;
+                        let e = match q.as_rule() {
+                            Rule::sup_token => sup_token(&q)?,
+                            _ => build_expr(q)?,
+                        };
+                        mk(ExprKind::Power(bx(acc), bx(e)), s)
+                    }
+                    Rule::norm_sub => {
+                        let kind = norm_kind(post.as_str());
+                        match acc.kind {
+                            ExprKind::Norm(inner, _) => mk(ExprKind::Norm(inner, kind), s),
+                            _ => {
+                                return Err(Diagnostic::new(
+                                    ErrorKind::Parse,
+                                    "a subscript here is only meaningful on a norm",
+                                )
+                                .at(sp(&post)))
+                            }
+                        }
+                    }
+                    _ => return Err(internal(&post)),
+                };
+            }
+            Ok(acc)
+        }
+        Rule::number | Rule::digit_num => Ok(mk(ExprKind::Num(parse_number(p.as_str(), span)?), span)),
+        Rule::name => Ok(mk(ExprKind::Name(build_name(&p)?), span)),
+        Rule::call_word => {
+            let w = first(p)?;
+            Ok(mk(ExprKind::Name(build_word(&w)?), span))
+        }
+        Rule::group | Rule::paren_arg => {
+            let e = build_expr(first(p)?)?;
+            Ok(mk(ExprKind::Group(bx(e)), span))
+        }
+        Rule::frac => {
+            let mut it = p.into_inner();
+            let (Some(a), Some(b)) = (it.next(), it.next()) else {
+                return Err(internal_span(span));
+            };
+            Ok(mk(ExprKind::Frac(bx(build_expr(a)?), bx(build_expr(b)?)), span))
+        }
+        Rule::sqrt => {
+            let e = build_expr(first(p)?)?;
+            Ok(mk(ExprKind::Apply(Builtin::Sqrt, bx(e)), span))
+        }
+        Rule::norm => {
+            let e = build_expr(first(p)?)?;
+            Ok(mk(ExprKind::Norm(bx(e), NormKind::Two), span))
+        }
+        Rule::abs => {
+            let e = build_expr(first(p)?)?;
+            Ok(mk(ExprKind::Det(bx(e)), span))
+        }
+        Rule::ones => Ok(mk(ExprKind::Ones, span)),
+        Rule::indicator => {
+            let mut it = p.into_inner();
+            let _ones = it.next();
+            let e = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            Ok(mk(ExprKind::Indicator(bx(e)), span))
+        }
+        Rule::apply => {
+            let mut it = p.into_inner();
+            let (Some(f), Some(a)) = (it.next(), it.next()) else {
+                return Err(internal_span(span));
+            };
+            let b = builtin(&f)?;
+            let arg = build_expr(a)?;
+            Ok(mk(ExprKind::Apply(b, bx(arg)), span))
+        }
+        Rule::dfrac | Rule::nabla => {
+            let (of, wrt) = query_names(p)?;
+            Ok(mk(ExprKind::Upstream { of, wrt }, span))
+        }
+        _ => Err(internal(&p)),
+    }
+}
+
+fn internal_span(span: Span) -> Diagnostic {
+    Diagnostic::new(ErrorKind::Internal, "malformed parse tree").at(span)
+}
+
+fn sup_token(q: &Pair<Rule>) -> Result<Expr> {
+    let span = sp(q);
+    let s = q.as_str();
+    if let Some(rest) = s.strip_prefix('-') {
+        let n = parse_number(rest, span)?;
+        let inner = mk(ExprKind::Num(n), span);
+        return Ok(mk(ExprKind::Neg(bx(inner)), span));
+    }
+    if s.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(mk(ExprKind::Num(parse_number(s, span)?), span));
+    }
+    let inner = first(q.clone())?;
+    build_expr_letter(&inner, span)
+}
+
+fn build_expr_letter(p: &Pair<Rule>, span: Span) -> Result<Expr> {
+    let mut base = None;
+    let mut sub = None;
+    collect_name(p.clone(), &mut base, &mut sub);
+    let (base, kind) = base.ok_or_else(|| internal(p))?;
+    Ok(mk(ExprKind::Name(Name { base, kind, sub }), span))
+}
+
+fn norm_kind(s: &str) -> NormKind {
+    let t = s.trim_start_matches('_').replace(['{', '}', ' '], "");
+    match t.as_str() {
+        "2" => NormKind::Two,
+        "F" | "\\mathrm{F}" | "\\text{F}" | "\\mathrmF" | "\\textF" => NormKind::Frobenius,
+        _ => NormKind::Other,
+    }
+}
+
+fn builtin(p: &Pair<Rule>) -> Result<Builtin> {
+    let s = p.as_str();
+    let word = s
+        .trim_start_matches('\\')
+        .trim_start_matches("mathrm")
+        .trim_start_matches("operatorname")
+        .trim_start_matches("textrm")
+        .trim_start_matches("text")
+        .replace(['{', '}', ' '], "");
+    Ok(match word.as_str() {
+        "exp" => Builtin::Exp,
+        "log" | "ln" => Builtin::Log,
+        "tanh" => Builtin::Tanh,
+        "sin" => Builtin::Sin,
+        "cos" => Builtin::Cos,
+        "sqrt" => Builtin::Sqrt,
+        "relu" | "ReLU" => Builtin::Relu,
+        "sigmoid" => Builtin::Sigmoid,
+        "det" => Builtin::Det,
+        "tr" | "Tr" | "trace" => Builtin::Trace,
+        "sum" => Builtin::Sum,
+        "diag" => Builtin::Diag,
+        "vec" => Builtin::Vec,
+        "softmax" => Builtin::Softmax,
+        "logsumexp" | "LSE" => Builtin::LogSumExp,
+        "inv" => Builtin::Inv,
+        _ => return Err(internal(p)),
+    })
+}
+
+/// `2`, `0.25` → an exact rational.
+fn parse_number(s: &str, span: Span) -> Result<BigRational> {
+    let too_long = || Diagnostic::new(ErrorKind::Limit, "number has more than 30 digits").at(span);
+    if s.len() > 30 {
+        return Err(too_long());
+    }
+    let bad = || Diagnostic::new(ErrorKind::Parse, format!("`{s}` is not a number")).at(span);
+    match s.split_once('.') {
+        None => Ok(BigRational::from_integer(s.parse::<BigInt>().map_err(|_| bad())?)),
+        Some((i, f)) => {
+            let digits = format!("{i}{f}");
+            let num: BigInt = digits.parse().map_err(|_| bad())?;
+            let den = num_traits::pow(BigInt::from(10), f.len());
+            Ok(BigRational::new(num, den))
+        }
+    }
+}
