@@ -8,3 +8,4 @@ pub mod numeric;
 pub mod print;
 pub mod problem;
 pub use problem::{Answer, Kind, Problem, Question};
+pub mod cli;

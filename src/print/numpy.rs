@@ -1,0 +1,278 @@
+//! A self-contained NumPy module: one function per answer, parameters the
+//! free inputs the answer depends on (sorted), defined names computed inside,
+//! dimension symbols read from the arrays' shapes.
+
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::ir::{Graph, Id, Op};
+use crate::shape::{Dim, Func, Q};
+use crate::syntax::ast::Name;
+use std::collections::{BTreeMap, BTreeSet};
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in",
+    "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with",
+    "yield", "np",
+];
+
+/// A name as a Python identifier (`\lambda` → `lambda_`).
+pub fn py_ident(n: &Name) -> String {
+    let s = n.ident();
+    if KEYWORDS.contains(&s.as_str()) {
+        format!("{s}_")
+    } else {
+        s
+    }
+}
+
+/// The parameter name of an upstream-gradient atom: `dL_dz_2`.
+pub fn upstream_ident(g: &Graph, of: &Name, arg: Id) -> String {
+    let a = match g.op(arg) {
+        Op::Var(n) | Op::Def(n) => n.ident(),
+        _ => format!("node{arg}"),
+    };
+    format!("d{}_d{}", of.ident(), a)
+}
+
+/// One function to emit: its name and the answer's node.
+pub struct Function {
+    /// `grad_L_W`.
+    pub name: String,
+    /// The answer.
+    pub id: Id,
+}
+
+/// The module's header: imports and helpers.
+pub fn header(g: &Graph) -> Result<String> {
+    let mut s = String::from(
+        "import numpy as np\n\n\ndef _sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n\n\ndef _softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n\n\ndef _logsumexp(z):\n    m = np.max(z)\n    return m + np.log(np.sum(np.exp(z - m)))\n\n\ndef _kron_grad_a(G, B):\n    p, q = B.shape\n    m, n = G.shape[0] // p, G.shape[1] // q\n    return np.array([[np.sum(G[i*p:(i+1)*p, j*q:(j+1)*q] * B) for j in range(n)] for i in range(m)])\n\n\ndef _kron_grad_b(A, G):\n    m, n = A.shape\n    p, q = G.shape[0] // m, G.shape[1] // n\n    return sum(A[i, j] * G[i*p:(i+1)*p, j*q:(j+1)*q] for i in range(m) for j in range(n))\n",
+    );
+    for (f, (param, body)) in &g.fns {
+        let mut e = Emitter::new(g);
+        let code = e.expr(*body)?;
+        s.push_str(&format!(
+            "\n\ndef {}({}):\n    return {}\n",
+            py_ident(f),
+            py_ident(param),
+            code
+        ));
+    }
+    Ok(s)
+}
+
+/// A whole module with the given functions.
+pub fn module(g: &Graph, fns: &[Function]) -> Result<String> {
+    let mut s = header(g)?;
+    for f in fns {
+        s.push_str("\n\n");
+        s.push_str(&function(g, f)?);
+    }
+    Ok(s)
+}
+
+/// One function's source.
+pub fn function(g: &Graph, f: &Function) -> Result<String> {
+    let mut e = Emitter::new(g);
+    let ret = e.expr(f.id)?;
+    let ret = if g.is_scalar(f.id) {
+        format!("float(np.asarray({ret}).reshape(-1)[0])")
+    } else {
+        ret
+    };
+    // Parameters: free inputs (not dimension symbols) and upstream atoms.
+    let mut params: BTreeSet<String> = BTreeSet::new();
+    let mut carriers: Vec<(String, Dim, Dim)> = Vec::new();
+    for n in &e.vars {
+        let Some(info) = g.vars.get(n) else { continue };
+        if info.is_dim {
+            continue;
+        }
+        params.insert(py_ident(n));
+        carriers.push((py_ident(n), info.shape.rows.clone(), info.shape.cols.clone()));
+    }
+    for (p, (r, c)) in &e.upstreams {
+        params.insert(p.clone());
+        carriers.push((p.clone(), r.clone(), c.clone()));
+    }
+    carriers.sort_by(|a, b| a.0.cmp(&b.0));
+    // Dimensions: read from a parameter's shape, or else a parameter of their own.
+    let mut dim_lines = Vec::new();
+    let mut int_params = Vec::new();
+    for d in &e.dims {
+        let mut found = None;
+        for (p, r, c) in &carriers {
+            if let Dim::Sym(s) = r {
+                if s == d {
+                    found = Some(format!("{p}.shape[0]"));
+                    break;
+                }
+            }
+            if let Dim::Sym(s) = c {
+                if s == d {
+                    found = Some(format!("{p}.shape[1]"));
+                    break;
+                }
+            }
+        }
+        match found {
+            Some(x) => dim_lines.push(format!("    {} = {x}\n", dim_var(d))),
+            None => int_params.push(dim_var(d)),
+        }
+    }
+    let mut all: Vec<String> = params.into_iter().collect();
+    all.extend(int_params);
+    all.sort();
+    let mut body = String::new();
+    body.push_str(&dim_lines.concat());
+    for n in &e.dim_scalars {
+        body.push_str(&format!("    {} = float({})\n", py_ident(n), dim_var(&n.ident())));
+    }
+    for (n, code) in &e.def_lines {
+        body.push_str(&format!("    {} = {}\n", py_ident(n), code));
+    }
+    Ok(format!(
+        "def {}({}):\n{}    return {}\n",
+        f.name,
+        all.join(", "),
+        body,
+        ret
+    ))
+}
+
+fn dim_var(d: &str) -> String {
+    format!("_dim_{d}")
+}
+
+struct Emitter<'a> {
+    g: &'a Graph,
+    vars: BTreeSet<Name>,
+    dim_scalars: BTreeSet<Name>,
+    upstreams: BTreeMap<String, (Dim, Dim)>,
+    dims: BTreeSet<String>,
+    def_lines: Vec<(Name, String)>,
+    defs_done: BTreeSet<Name>,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(g: &'a Graph) -> Self {
+        Emitter {
+            g,
+            vars: BTreeSet::new(),
+            dim_scalars: BTreeSet::new(),
+            upstreams: BTreeMap::new(),
+            dims: BTreeSet::new(),
+            def_lines: Vec::new(),
+            defs_done: BTreeSet::new(),
+        }
+    }
+
+    fn dim(&mut self, d: &Dim) -> String {
+        match d {
+            Dim::One => "1".into(),
+            Dim::Num(n) => n.to_string(),
+            Dim::Sym(s) => {
+                self.dims.insert(s.clone());
+                dim_var(s)
+            }
+            Dim::Mul(a, b) => format!("({} * {})", self.dim(a), self.dim(b)),
+        }
+    }
+
+    fn num(q: &Q) -> String {
+        if q.is_integer() {
+            format!("{}.0", q.to_integer())
+        } else {
+            format!("({}.0 / {}.0)", q.numer(), q.denom())
+        }
+    }
+
+    fn expr(&mut self, id: Id) -> Result<String> {
+        let g = self.g;
+        let node = g.node(id).clone();
+        let mut k = Vec::new();
+        // Children of a definition are emitted as their own line.
+        if !matches!(node.op, Op::Def(_) | Op::Upstream(_)) {
+            for &c in &node.kids {
+                k.push(self.expr(c)?);
+            }
+        }
+        let (r, c) = (node.shape.rows.clone(), node.shape.cols.clone());
+        Ok(match &node.op {
+            Op::Var(n) => {
+                if g.vars.get(n).is_some_and(|v| v.is_dim) {
+                    self.dims.insert(n.ident());
+                    self.dim_scalars.insert(n.clone());
+                } else if g.vars.contains_key(n) {
+                    self.vars.insert(n.clone());
+                }
+                py_ident(n)
+            }
+            Op::Def(n) => {
+                if !self.defs_done.contains(n) {
+                    let code = self.expr(node.kids[0])?;
+                    self.defs_done.insert(n.clone());
+                    self.def_lines.push((n.clone(), code));
+                }
+                py_ident(n)
+            }
+            Op::Const(q) => Self::num(q),
+            Op::Identity => format!("np.eye({})", self.dim(&r)),
+            Op::Ones => format!("np.ones(({}, 1))", self.dim(&r)),
+            Op::Zero => format!("np.zeros(({}, {}))", self.dim(&r), self.dim(&c)),
+            Op::Upstream(of) => {
+                let p = upstream_ident(g, of, node.kids[0]);
+                self.upstreams.insert(p.clone(), (r, c));
+                p
+            }
+            Op::Add => format!("({} + {})", k[0], k[1]),
+            Op::Mul => {
+                if g.is_scalar(node.kids[0]) || g.is_scalar(node.kids[1]) {
+                    format!("({} * {})", k[0], k[1])
+                } else {
+                    format!("({} @ {})", k[0], k[1])
+                }
+            }
+            Op::Had => format!("({} * {})", k[0], k[1]),
+            Op::Kron => format!("np.kron({}, {})", k[0], k[1]),
+            Op::Transpose => format!("{}.T", k[0]),
+            Op::Inv => format!("np.linalg.inv({})", k[0]),
+            Op::MatPow(p) => format!("np.linalg.matrix_power({}, {p})", k[0]),
+            Op::Pow(p) => format!("({} ** {})", k[0], Self::num(p)),
+            Op::Trace => format!("np.trace({})", k[0]),
+            Op::Det => format!("np.linalg.det({})", k[0]),
+            Op::LogDet => format!("np.linalg.slogdet({})[1]", k[0]),
+            Op::Norm => format!("np.linalg.norm({})", k[0]),
+            Op::NormSq => format!("(np.linalg.norm({}) ** 2)", k[0]),
+            Op::Func(f) => match f {
+                Func::Exp => format!("np.exp({})", k[0]),
+                Func::Log => format!("np.log({})", k[0]),
+                Func::Sigmoid => format!("_sigmoid({})", k[0]),
+                Func::Tanh => format!("np.tanh({})", k[0]),
+                Func::Sin => format!("np.sin({})", k[0]),
+                Func::Cos => format!("np.cos({})", k[0]),
+                Func::Sqrt => format!("np.sqrt({})", k[0]),
+                Func::Relu => format!("np.maximum({}, 0.0)", k[0]),
+                Func::Step => format!("np.where({} > 0, 1.0, 0.0)", k[0]),
+            },
+            Op::Call(f) => format!("{}({})", py_ident(f), k[0]),
+            Op::Opaque(f) => {
+                return Err(Diagnostic::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "the opaque function `{}` cannot be evaluated in NumPy",
+                        f.latex()
+                    ),
+                ))
+            }
+            Op::Sum => format!("np.sum({})", k[0]),
+            Op::Diag => format!("np.diagflat({})", k[0]),
+            Op::DiagPart => format!("np.diag({}).reshape(-1, 1)", k[0]),
+            Op::Vec => format!("{}.reshape(-1, 1, order='F')", k[0]),
+            Op::Unvec => format!("{}.reshape(({}, {}), order='F')", k[0], self.dim(&r), self.dim(&c)),
+            Op::Softmax => format!("_softmax({})", k[0]),
+            Op::LogSumExp => format!("_logsumexp({})", k[0]),
+            Op::KronGradA => format!("_kron_grad_a({}, {})", k[0], k[1]),
+            Op::KronGradB => format!("_kron_grad_b({}, {})", k[0], k[1]),
+        })
+    }
+}

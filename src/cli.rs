@@ -1,0 +1,266 @@
+//! The command line (INTERFACE.md): one function per command. Each returns
+//! the text for standard output and the exit status, or a diagnostic.
+
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::print::numpy;
+use crate::print::TransposeStyle;
+use crate::problem::{Answer, Problem};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Read;
+
+/// Largest relative error `check` accepts.
+pub const CHECK_TOLERANCE: f64 = 1e-6;
+/// Instances `check` tries per answer.
+pub const CHECK_INSTANCES: u64 = 3;
+
+/// matcalc: derive, check and print gradients of matrix expressions written in LaTeX.
+#[derive(Parser, Debug)]
+#[command(name = "matcalc", version, about)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Answer every query of a document (or the one given by --wrt/--of).
+    Grad(Common),
+    /// Check every answer against central finite differences; exit 1 on a failure.
+    Check(Common),
+}
+
+/// Output notations.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// LaTeX.
+    Latex,
+    /// Plain Unicode text.
+    Text,
+    /// One JSON document.
+    Json,
+    /// A NumPy module.
+    Numpy,
+}
+
+/// Transpose notation.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Transpose {
+    /// `A^T`.
+    #[value(name = "T")]
+    T,
+    /// `A^\top`.
+    Top,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// The problem document; `-` reads standard input.
+    pub file: Option<String>,
+    /// The document inline.
+    #[arg(short = 'e', long = "expr", value_name = "TEXT")]
+    pub inline: Option<String>,
+    /// The variable (`W_1`, `W_{1}`, `\alpha`); the document's own queries are then ignored.
+    #[arg(long)]
+    pub wrt: Option<String>,
+    /// The objective (`L`, `\mathcal{L}_1`).
+    #[arg(long)]
+    pub of: Option<String>,
+    /// Output notation.
+    #[arg(long, value_enum, default_value = "latex")]
+    pub format: Format,
+    /// Transpose notation in LaTeX.
+    #[arg(long, value_enum, default_value = "T")]
+    pub transpose: Transpose,
+    /// Seed for every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// What a command produced.
+pub struct Outcome {
+    /// Standard output.
+    pub stdout: String,
+    /// Exit status (0 or 1; errors are 2).
+    pub code: i32,
+}
+
+/// Read the document: `-e`, a file, or `-` for standard input. Returns
+/// (name for messages, text).
+pub fn read_source(c: &Common) -> Result<(String, String)> {
+    if let Some(t) = &c.inline {
+        return Ok(("<expr>".into(), t.clone()));
+    }
+    match c.file.as_deref() {
+        None => Err(Diagnostic::new(
+            ErrorKind::Usage,
+            "no document: give a FILE, `-` for standard input, or -e 'TEXT'",
+        )),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .take(crate::syntax::parse::MAX_INPUT as u64 + 1)
+                .read_to_string(&mut s)
+                .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read standard input: {e}")))?;
+            Ok(("<stdin>".into(), s))
+        }
+        Some(path) => {
+            let meta = std::fs::metadata(path)
+                .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}")))?;
+            if meta.len() > crate::syntax::parse::MAX_INPUT as u64 {
+                return Err(Diagnostic::new(
+                    ErrorKind::Limit,
+                    format!(
+                        "`{path}` is {} bytes; the limit is {} bytes",
+                        meta.len(),
+                        crate::syntax::parse::MAX_INPUT
+                    ),
+                ));
+            }
+            let bytes = std::fs::read(path)
+                .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}")))?;
+            let s = String::from_utf8(bytes)
+                .map_err(|_| Diagnostic::new(ErrorKind::Parse, format!("`{path}` is not UTF-8 text")))?;
+            Ok((path.to_string(), s))
+        }
+    }
+}
+
+fn answers(p: &mut Problem, c: &Common) -> Result<Vec<Answer>> {
+    if let Some(w) = &c.wrt {
+        let q = p.question(w, c.of.as_deref())?;
+        return Ok(vec![p.answer(&q)?]);
+    }
+    if c.of.is_some() {
+        return Err(Diagnostic::new(ErrorKind::Usage, "--of needs --wrt"));
+    }
+    p.answers()
+}
+
+fn tstyle(c: &Common) -> TransposeStyle {
+    match c.transpose {
+        Transpose::T => TransposeStyle::T,
+        Transpose::Top => TransposeStyle::Top,
+    }
+}
+
+fn fn_name(a: &Answer) -> String {
+    format!("grad_{}_{}", a.question.of.ident(), a.question.wrt.ident())
+}
+
+/// `matcalc grad`.
+pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
+    let mut p = Problem::new(src)?;
+    let ans = answers(&mut p, c)?;
+    let mut out = String::new();
+    match c.format {
+        Format::Latex => {
+            for a in &ans {
+                let l = p.latex(a, tstyle(c));
+                let q = p.query_latex(&a.question).replace("^T", "");
+                out.push_str(&format!("{q} = {l}\n"));
+            }
+        }
+        Format::Text => {
+            for a in &ans {
+                let t = p.text(a);
+                out.push_str(&format!("∇_{} {} = {t}\n", a.question.wrt.text(), a.question.of.text()));
+            }
+        }
+        Format::Numpy => {
+            let fns: Vec<numpy::Function> = ans
+                .iter()
+                .map(|a| numpy::Function {
+                    name: fn_name(a),
+                    id: a.id,
+                })
+                .collect();
+            out = numpy::module(&p.graph, &fns)?;
+        }
+        Format::Json => {
+            let mut results = Vec::new();
+            for a in &ans {
+                let np = numpy::function(
+                    &p.graph,
+                    &numpy::Function {
+                        name: fn_name(a),
+                        id: a.id,
+                    },
+                )
+                .unwrap_or_else(|e| format!("# not available: {}", e.message));
+                results.push(serde_json::json!({
+                    "of": a.question.of.ident(),
+                    "wrt": a.question.wrt.ident(),
+                    "kind": a.kind,
+                    "shape": a.shape.to_list(),
+                    "latex": p.latex(a, tstyle(c)),
+                    "text": p.text(a),
+                    "numpy": np,
+                }));
+            }
+            let doc = serde_json::json!({"results": results, "notes": Vec::<String>::new()});
+            out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            out.push('\n');
+        }
+    }
+    Ok(Outcome { stdout: out, code: 0 })
+}
+
+/// `matcalc check`.
+pub fn check(src: &str, c: &Common) -> Result<Outcome> {
+    let mut p = Problem::new(src)?;
+    let ans = answers(&mut p, c)?;
+    let mut out = String::new();
+    let mut failed = false;
+    let mut rows = Vec::new();
+    for a in &ans {
+        let mut worst: f64 = 0.0;
+        let mut notes = Vec::new();
+        for k in 0..CHECK_INSTANCES {
+            let r = p.check(a, c.seed.wrapping_add(k * 7919))?;
+            worst = worst.max(r.rel_error);
+            notes.extend(r.notes);
+        }
+        let ok = worst < CHECK_TOLERANCE;
+        failed |= !ok;
+        let q = p.query_latex(&a.question);
+        let l = p.latex(a, tstyle(c));
+        rows.push(serde_json::json!({
+            "of": a.question.of.ident(), "wrt": a.question.wrt.ident(),
+            "latex": l, "rel_error": worst, "ok": ok, "notes": notes,
+        }));
+        out.push_str(&format!(
+            "{} {q} = {l}: relative error {worst:.1e} over {CHECK_INSTANCES} instances\n",
+            if ok { "ok  " } else { "FAIL" }
+        ));
+    }
+    if c.format == Format::Json {
+        out = serde_json::to_string_pretty(&serde_json::json!({"results": rows, "notes": []}))
+            .unwrap_or_default();
+        out.push('\n');
+    }
+    Ok(Outcome {
+        stdout: out,
+        code: if failed { 1 } else { 0 },
+    })
+}
+
+/// Run a parsed command line; errors are rendered against the source.
+/// Returns (stdout, stderr, exit status).
+pub fn run(cli: &Cli) -> (String, String, i32) {
+    let (Command::Grad(c) | Command::Check(c)) = &cli.command;
+    let (name, src) = match read_source(c) {
+        Ok(x) => x,
+        Err(e) => return (String::new(), e.render("<input>", ""), 2),
+    };
+    let r = match &cli.command {
+        Command::Grad(c) => grad(&src, c),
+        Command::Check(c) => check(&src, c),
+    };
+    match r {
+        Ok(o) => (o.stdout, String::new(), o.code),
+        Err(e) => (String::new(), e.render(&name, &src), 2),
+    }
+}
