@@ -180,6 +180,8 @@ fn inner(g: &mut Graph, gt: Id, b: Id) -> Id {
 fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
     let node = g.node(id).clone();
     let kid = node.kids[i];
+    // The node's own value, under its defined name if it has one.
+    let id = g.folded(id);
     let out: Id = match &node.op {
         // A defined name passes its adjoint to its body.
         Op::Def(_) => gt,
@@ -321,7 +323,10 @@ fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
         }
         // An opaque function: its gradient is an atom, ∂L/∂z.
         Op::Opaque(f) => {
-            let of = g.def_of_body(id).cloned().unwrap_or_else(|| f.clone());
+            let of = match g.op(id) {
+                Op::Def(n) => n.clone(),
+                _ => f.clone(),
+            };
             let s = g.shape(kid).clone();
             let atom = g.raw(Op::Upstream(of), vec![kid], s);
             g.mul(gt, atom)
@@ -332,10 +337,7 @@ fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
             let ones = g.ones(&s);
             g.mul(gt, ones)
         }
-        Op::Diag => {
-            let s = g.shape(kid).clone();
-            g.unary(Op::DiagPart, gt, s)
-        }
+        Op::Diag => g.diag_part(gt),
         Op::DiagPart => {
             let s = g.shape(kid).clone();
             g.unary(Op::Diag, gt, s)

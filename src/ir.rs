@@ -279,6 +279,46 @@ impl Graph {
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
+    /// `id`, or the defined name whose body it is (so that local gradients
+    /// that reuse a node's value read `h` rather than `\sigma(W x)`).
+    pub fn folded(&mut self, id: Id) -> Id {
+        match self.def_of_body.get(&id).cloned() {
+            Some(name) => self.def_node(&name).unwrap_or(id),
+            None => id,
+        }
+    }
+
+    /// Whether `id` is a vector or matrix of ones (`\mathbf{1}`, `\mathbf{1}\mathbf{1}^T`).
+    pub fn is_ones(&self, id: Id) -> bool {
+        match &self.nodes[id].op {
+            Op::Ones => true,
+            Op::Transpose => self.is_ones(self.nodes[id].kids[0]),
+            Op::Mul => {
+                let k = &self.nodes[id].kids;
+                self.is_ones(k[0]) && self.is_ones(k[1])
+            }
+            _ => false,
+        }
+    }
+
+    /// `\mathrm{diag}(A)` of a matrix; `\mathrm{diag}(a b^T) = a \odot b`.
+    pub fn diag_part(&mut self, a: Id) -> Id {
+        let (coef, scalars, mats) = self.factors(a);
+        if let [u, vt] = mats.as_slice() {
+            if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
+                let v = self.t(*vt);
+                let h = self.had(*u, v);
+                let mut out = self.scale(coef, h);
+                for s in scalars {
+                    out = self.mul(s, out);
+                }
+                return out;
+            }
+        }
+        let rows = self.shape(a).rows.clone();
+        self.raw(Op::DiagPart, vec![a], Shape { rows, cols: Dim::One })
+    }
+
     /// The name a node folds to, if it is a definition's body.
     pub fn def_of_body(&self, id: Id) -> Option<&Name> {
         self.def_of_body.get(&id)
@@ -603,10 +643,10 @@ impl Graph {
         if self.is_scalar(a) || self.is_scalar(b) {
             return self.mul(a, b);
         }
-        if self.nodes[a].op == Op::Ones {
+        if self.is_ones(a) {
             return b;
         }
-        if self.nodes[b].op == Op::Ones {
+        if self.is_ones(b) {
             return a;
         }
         let (ca, a) = self.split_coef(a);
@@ -917,7 +957,7 @@ impl Graph {
                 }
             }
             TOp::Diag => self.raw(Op::Diag, vec![k(0)], shape),
-            TOp::DiagPart => self.raw(Op::DiagPart, vec![k(0)], shape),
+            TOp::DiagPart => self.diag_part(k(0)),
             TOp::Vec => self.raw(Op::Vec, vec![k(0)], shape),
             TOp::Softmax => self.raw(Op::Softmax, vec![k(0)], shape),
             TOp::LogSumExp => self.raw(Op::LogSumExp, vec![k(0)], shape),

@@ -213,6 +213,24 @@ impl Problem {
         })
     }
 
+    /// Read an expression in this problem's context (names must occur in the
+    /// problem) and build it into the graph. `lenient` applies the answer
+    /// leniencies of LANGUAGE.md.
+    pub fn expression(&mut self, latex: &str, lenient: bool) -> Result<Id> {
+        let doc = parse_document(latex)?;
+        let expr = match doc.stmts.as_slice() {
+            [crate::syntax::ast::Stmt::Expr(e)] => e.clone(),
+            _ => {
+                return Err(Diagnostic::new(
+                    ErrorKind::Parse,
+                    "expected a single expression",
+                ))
+            }
+        };
+        let (t, typed) = self.typed.type_expr(&expr, lenient)?;
+        self.graph.lower(&typed, &t)
+    }
+
     /// The answer in LaTeX.
     pub fn latex(&mut self, a: &Answer, t: TransposeStyle) -> String {
         print::to_latex(&mut self.graph, a.id, t)

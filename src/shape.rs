@@ -396,6 +396,7 @@ impl Typed {
     pub fn type_expr(&self, e: &Expr, lenient: bool) -> Result<(TExpr, Typed)> {
         let mut ctx = self.ctx.clone();
         ctx.lenient = lenient;
+        ctx.closed = true;
         let mut usage = Usage::default();
         usage.scan(e, false);
         for n in usage.applied.iter() {
@@ -492,6 +493,8 @@ struct Checker {
     visiting: Vec<Name>,
     param: Option<Name>,
     lenient: bool,
+    /// No new free names (answers are read in the problem's context).
+    closed: bool,
     anon_names: HashMap<DVar, String>,
     /// Recursion depth guard.
     depth: usize,
@@ -524,6 +527,7 @@ pub fn check(doc: &Document) -> Result<Typed> {
         visiting: Vec::new(),
         param: None,
         lenient: false,
+        closed: false,
         anon_names: HashMap::new(),
         depth: 0,
     };
@@ -609,10 +613,26 @@ pub fn check(doc: &Document) -> Result<Typed> {
     c.finish(tqs, texprs)
 }
 
-fn dim_name(d: &DimAst) -> Option<&Name> {
+fn dim_names(d: &DimAst) -> Vec<&Name> {
     match d {
-        DimAst::Sym(n, _) => Some(n),
-        DimAst::Int(_) => None,
+        DimAst::Sym(n, _) => vec![n],
+        DimAst::Int(_) => vec![],
+        DimAst::Prod(ds) => ds.iter().flat_map(dim_names).collect(),
+    }
+}
+
+fn dim_var(u: &mut Unifier, d: &DimAst) -> DVar {
+    match d {
+        DimAst::Int(k) => u.num(*k),
+        DimAst::Sym(s, _) => u.sym(&s.ident()),
+        DimAst::Prod(ds) => {
+            let mut acc = u.one();
+            for x in ds {
+                let v = dim_var(u, x);
+                acc = u.mul(acc, v);
+            }
+            acc
+        }
     }
 }
 
@@ -695,14 +715,13 @@ impl Checker {
         let dim = |d: &Option<DimAst>, this: &mut Self| -> DVar {
             match d {
                 None => this.u.one(),
-                Some(DimAst::Int(k)) => this.u.num(*k),
-                Some(DimAst::Sym(s, _)) => this.u.sym(&s.ident()),
+                Some(d) => dim_var(&mut this.u, d),
             }
         };
         let rows = dim(&space.rows, self);
         let cols = dim(&space.cols, self);
         for d in [&space.rows, &space.cols].into_iter().flatten() {
-            if let Some(s) = dim_name(d) {
+            for s in dim_names(d) {
                 if s == n {
                     return Err(Diagnostic::new(
                         ErrorKind::Name,
@@ -990,6 +1009,13 @@ impl Checker {
         if let Some((d, _)) = self.free.get(n) {
             let d = *d;
             return Ok(self.node(TOp::Var(n.clone()), vec![], d, span));
+        }
+        if self.closed {
+            return Err(Diagnostic::new(
+                ErrorKind::Name,
+                format!("unknown name `{}`: it does not occur in the problem", n.latex()),
+            )
+            .at(span));
         }
         // Undeclared: the convention decides its kind, unification its sizes.
         let d = match n.kind {

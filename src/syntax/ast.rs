@@ -160,6 +160,8 @@ pub enum DimAst {
     Int(u64),
     /// A dimension symbol.
     Sym(Name, Span),
+    /// A product of dimensions: `\mathbb{R}^{m p}`.
+    Prod(Vec<DimAst>),
 }
 
 /// The space of a declaration: `\mathbb{R}^{m \times n}`, `\mathbb{S}_{++}^n`.

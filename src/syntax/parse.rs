@@ -177,9 +177,21 @@ fn internal(p: &Pair<Rule>) -> Diagnostic {
     .at(sp(p))
 }
 
+/// Keyword tokens are atomic rules for their guards; the tree ignores them.
+fn is_kw(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::frac_kw | Rule::kw_sqrt | Rule::kw_top | Rule::kw_partial | Rule::kw_nabla | Rule::kw_r
+    )
+}
+
+fn kids(p: Pair<Rule>) -> impl Iterator<Item = Pair<Rule>> {
+    p.into_inner().filter(|q| !is_kw(q.as_rule()))
+}
+
 fn first(p: Pair<Rule>) -> Result<Pair<Rule>> {
     let span = sp(&p);
-    p.into_inner()
+    kids(p)
         .next()
         .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse node").at(span))
 }
@@ -291,7 +303,7 @@ fn build_space(p: Pair<Rule>) -> Result<Space> {
         spd: false,
         positive: false,
     };
-    for r in q.into_inner() {
+    for r in kids(q) {
         match r.as_rule() {
             Rule::spd => space.spd = r.as_str().contains("++"),
             Rule::positive => space.positive = true,
@@ -314,7 +326,20 @@ fn build_space(p: Pair<Rule>) -> Result<Space> {
 }
 
 fn build_dim(p: Pair<Rule>) -> Result<DimAst> {
-    let q = first(p)?;
+    let factors: Vec<Pair<Rule>> = kids(p).collect();
+    if factors.len() > 1 {
+        return Ok(DimAst::Prod(
+            factors.into_iter().map(build_dim_factor).collect::<Result<_>>()?,
+        ));
+    }
+    let q = factors
+        .into_iter()
+        .next()
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty dimension"))?;
+    build_dim_factor(q)
+}
+
+fn build_dim_factor(q: Pair<Rule>) -> Result<DimAst> {
     match q.as_rule() {
         Rule::int => {
             let n: u64 = q.as_str().parse().map_err(|_| {
@@ -504,7 +529,7 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             Ok(mk(ExprKind::Group(bx(e)), span))
         }
         Rule::frac => {
-            let mut it = p.into_inner();
+            let mut it = kids(p);
             let (Some(a), Some(b)) = (it.next(), it.next()) else {
                 return Err(internal_span(span));
             };
