@@ -216,18 +216,11 @@ impl Problem {
     /// Read an expression in this problem's context (names must occur in the
     /// problem) and build it into the graph. `lenient` applies the answer
     /// leniencies of LANGUAGE.md.
-    pub fn expression(&mut self, latex: &str, lenient: bool) -> Result<Id> {
-        let doc = parse_document(latex)?;
-        let expr = match doc.stmts.as_slice() {
-            [crate::syntax::ast::Stmt::Expr(e)] => e.clone(),
-            _ => {
-                return Err(Diagnostic::new(
-                    ErrorKind::Parse,
-                    "expected a single expression",
-                ))
-            }
-        };
-        let (t, typed) = self.typed.type_expr(&expr, lenient)?;
+    /// With `expected`, the expression must have that shape (and a bare `I`
+    /// takes it).
+    pub fn expression(&mut self, latex: &str, lenient: bool, expected: Option<&Shape>) -> Result<Id> {
+        let expr = crate::syntax::parse::parse_expression(latex)?;
+        let (t, typed) = self.typed.type_expr(&expr, lenient, expected)?;
         self.graph.lower(&typed, &t)
     }
 

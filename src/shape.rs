@@ -393,7 +393,7 @@ impl Typed {
     /// Type one more expression in this document's context (an answer to
     /// grade, an expression to simplify). `lenient` enables the answer
     /// leniencies of LANGUAGE.md (vector juxtaposition read as `\odot`).
-    pub fn type_expr(&self, e: &Expr, lenient: bool) -> Result<(TExpr, Typed)> {
+    pub fn type_expr(&self, e: &Expr, lenient: bool, expected: Option<&Shape>) -> Result<(TExpr, Typed)> {
         let mut ctx = self.ctx.clone();
         ctx.lenient = lenient;
         ctx.closed = true;
@@ -405,6 +405,19 @@ impl Typed {
             }
         }
         let t = ctx.expr(e)?;
+        if let Some(want) = expected {
+            // A free `I` or `0` takes the shape the answer must have.
+            let (r, c) = (ctx.dim_of_shape(&want.rows), ctx.dim_of_shape(&want.cols));
+            let ok = ctx.u.unify(t.dims.0, r) && ctx.u.unify(t.dims.1, c);
+            if !ok {
+                let got = ctx.describe(&t);
+                return Err(Diagnostic::new(
+                    ErrorKind::Shape,
+                    format!("the expression is {got}, but {want} is expected"),
+                )
+                .at(t.span));
+            }
+        }
         let typed = ctx.finish(Vec::new(), vec![t.clone()])?;
         Ok((t, typed))
     }
@@ -776,6 +789,24 @@ impl Checker {
             },
         );
         Ok(())
+    }
+
+    fn dim_of_shape(&mut self, d: &Dim) -> DVar {
+        match d {
+            Dim::One => self.u.one(),
+            Dim::Num(n) => self.u.num(*n),
+            Dim::Sym(s) => {
+                // A generated name refers to its anonymous class.
+                if let Some((&v, _)) = self.anon_names.iter().find(|(_, n)| *n == s) {
+                    return v;
+                }
+                self.u.sym(s)
+            }
+            Dim::Mul(a, b) => {
+                let (x, y) = (self.dim_of_shape(a), self.dim_of_shape(b));
+                self.u.mul(x, y)
+            }
+        }
     }
 
     fn is_value(&self, n: &Name) -> bool {

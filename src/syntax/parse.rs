@@ -61,6 +61,34 @@ pub fn parse_document(src: &str) -> Result<Document> {
     Ok(Document { stmts })
 }
 
+/// Parse a single expression (an answer, or an expression to simplify).
+///
+/// ```
+/// let e = matcalc::syntax::parse::parse_expression("\\frac{\\partial L}{\\partial z} x^T").unwrap();
+/// assert!(matches!(e.kind, matcalc::syntax::ast::ExprKind::Chain(_)));
+/// ```
+pub fn parse_expression(src: &str) -> Result<Expr> {
+    check_bounds(src)?;
+    pest::set_call_limit(std::num::NonZeroUsize::new(MAX_PARSER_CALLS));
+    let mut pairs = MatcalcParser::parse(Rule::expression, src).map_err(|e| pest_error(src, e))?;
+    let top = pairs
+        .next()
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse tree"))?;
+    let e = top
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::expr)
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Parse, "expected an expression"))?;
+    let e = build_expr(e)?;
+    if e.depth() > MAX_DEPTH {
+        return Err(Diagnostic::new(
+            ErrorKind::Limit,
+            format!("expression nested deeper than {MAX_DEPTH} levels"),
+        )
+        .at(e.span));
+    }
+    Ok(e)
+}
+
 fn check_bounds(src: &str) -> Result<()> {
     if src.len() > MAX_INPUT {
         return Err(Diagnostic::new(
