@@ -116,7 +116,11 @@ pub fn function(g: &Graph, f: &Function) -> Result<String> {
         }
         match found {
             Some(x) => dim_lines.push(format!("    {} = {x}\n", dim_var(d))),
-            None => int_params.push(dim_var(d)),
+            None => {
+                // A dimension no parameter carries is an integer parameter.
+                dim_lines.push(format!("    {} = int({d})\n", dim_var(d)));
+                int_params.push(d.clone());
+            }
         }
     }
     let mut all: Vec<String> = params.into_iter().collect();

@@ -1,0 +1,127 @@
+//! The NumPy module of every fixture runs under numpy and agrees with the
+//! numeric evaluator on the same instance.
+
+mod common;
+
+use matcalc::ir::Op;
+use matcalc::numeric::eval::eval;
+use matcalc::numeric::fd::valid_instance;
+use matcalc::print::numpy::{module, py_ident, upstream_ident, Function};
+use matcalc::Problem;
+use serde_json::{json, Value};
+
+fn to_json(m: &nalgebra::DMatrix<f64>, scalar: bool) -> Value {
+    if scalar {
+        return json!(m[(0, 0)]);
+    }
+    let rows: Vec<Vec<f64>> = (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect()).collect();
+    json!(rows)
+}
+
+const RUNNER: &str = r#"
+import inspect, json, sys
+import numpy as np
+cases = json.load(open(sys.argv[1]))
+out = []
+for case in cases:
+    ns = {}
+    exec(case["module"], ns)
+    pool = {}
+    for k, v in case["inputs"].items():
+        pool[k] = float(v) if isinstance(v, (int, float)) else np.array(v, dtype=float)
+    for k, v in case["dims"].items():
+        pool[k] = int(v)
+    res = []
+    for fn in case["functions"]:
+        f = ns[fn]
+        args = {p: pool[p] for p in inspect.signature(f).parameters}
+        r = f(**args)
+        res.append(r if isinstance(r, float) else np.asarray(r, dtype=float).tolist())
+    out.append(res)
+json.dump(out, sys.stdout)
+"#;
+
+#[test]
+fn numpy_modules_agree_with_the_evaluator() {
+    let mut cases = Vec::new();
+    let mut expected = Vec::new();
+    let mut names = Vec::new();
+    let mut paths = common::fixtures("corpus");
+    for ex in ["autoencoder", "gplvm", "swish-mlp"] {
+        paths.push(format!("{}/examples/{ex}.tex", env!("CARGO_MANIFEST_DIR")).into());
+    }
+    for path in &paths {
+        let src = std::fs::read_to_string(path).expect("read");
+        let mut p = Problem::new(&src).expect("parses");
+        let answers = p.answers().expect("answers");
+        let fns: Vec<Function> = answers
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Function { name: format!("f{i}_{}", a.question.wrt.ident()), id: a.id })
+            .collect();
+        let code = module(&p.graph, &fns).expect("module");
+        let ids: Vec<usize> = answers.iter().map(|a| a.id).collect();
+        let (inst, _) = valid_instance(&p.graph, 5, &ids).expect("instance");
+        let mut inputs = serde_json::Map::new();
+        for (n, v) in &inst.values {
+            let scalar = p.graph.vars.get(n).is_some_and(|i| i.shape.is_scalar());
+            inputs.insert(py_ident(n), to_json(v, scalar));
+        }
+        for i in 0..p.graph.len() {
+            if let Op::Upstream(of) = p.graph.op(i).clone() {
+                let v = eval(&p.graph, &inst, i).expect("upstream value");
+                inputs.insert(upstream_ident(&p.graph, &of, p.graph.kids(i)[0]), to_json(&v, false));
+            }
+        }
+        let dims: serde_json::Map<String, Value> = inst.sizes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        cases.push(json!({
+            "module": code,
+            "functions": fns.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+            "inputs": inputs,
+            "dims": dims,
+        }));
+        expected.push(answers.iter().map(|a| eval(&p.graph, &inst, a.id).expect("eval")).collect::<Vec<_>>());
+        names.push(common::stem(path));
+    }
+    let dir = std::env::temp_dir().join(format!("matcalc-numpy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let (cases_path, runner_path) = (dir.join("cases.json"), dir.join("runner.py"));
+    std::fs::write(&cases_path, serde_json::to_string(&cases).expect("json")).expect("write");
+    std::fs::write(&runner_path, RUNNER).expect("write");
+    let out = std::process::Command::new("python3")
+        .arg(&runner_path)
+        .arg(&cases_path)
+        .output()
+        .expect("python3 runs (CI installs numpy)");
+    assert!(out.status.success(), "python failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).expect("python output is JSON");
+    assert_eq!(got.len(), expected.len());
+    let mut failures = Vec::new();
+    for ((g, e), name) in got.iter().zip(&expected).zip(&names) {
+        for (gv, ev) in g.iter().zip(e) {
+            let flat: Vec<f64> = match gv {
+                Value::Number(x) => vec![x.as_f64().unwrap_or(f64::NAN)],
+                Value::Array(rows) => rows
+                    .iter()
+                    .flat_map(|r| r.as_array().cloned().unwrap_or_default())
+                    .map(|x| x.as_f64().unwrap_or(f64::NAN))
+                    .collect(),
+                _ => vec![f64::NAN],
+            };
+            // Row-major from Python, compare entry by entry.
+            let mut want = Vec::new();
+            for i in 0..ev.nrows() {
+                for j in 0..ev.ncols() {
+                    want.push(ev[(i, j)]);
+                }
+            }
+            let scale = want.iter().fold(1e-9f64, |m, x| m.max(x.abs()));
+            let ok = flat.len() == want.len() && flat.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-8 * scale);
+            if !ok {
+                failures.push(format!("{name}: numpy {flat:?} vs evaluator {want:?}"));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
