@@ -152,7 +152,9 @@ fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
             .map(|c| start + c.len_utf8())
             .unwrap_or(start)
     };
-    let found = if start < src.len() {
+    let found = if src[start.min(src.len())..].trim().is_empty() {
+        "unexpected end of input".to_string()
+    } else if start < src.len() {
         let t: String = src[start..].chars().take_while(|c| *c != '\n').take(12).collect();
         format!("unexpected `{t}`")
     } else {

@@ -1,0 +1,64 @@
+//! One valid fixture per row of LANGUAGE.md's tables. Each parses and
+//! type-checks; names on a `% same:` line (different spellings of one thing)
+//! evaluate to the same value; every definition prints to LaTeX that parses
+//! back to the same value; the typed definitions are an insta snapshot.
+
+mod common;
+
+use matcalc::numeric::eval::eval;
+use matcalc::numeric::fd::valid_instance;
+use matcalc::syntax::ast::Name;
+use matcalc::Problem;
+
+fn close(a: &nalgebra::DMatrix<f64>, b: &nalgebra::DMatrix<f64>) -> bool {
+    a.shape() == b.shape() && (a - b).norm() <= 1e-9 * a.norm().max(b.norm()).max(1.0)
+}
+
+#[test]
+fn valid_fixtures() {
+    let paths = common::fixtures("valid");
+    assert!(paths.len() >= 25, "only {} valid fixtures", paths.len());
+    for path in paths {
+        let name = common::stem(&path);
+        let src = std::fs::read_to_string(&path).expect("read");
+        let mut p = Problem::new(&src).unwrap_or_else(|e| panic!("{name}: {}", e.render(&name, &src)));
+        let defs = p.graph.def_order.clone();
+        let ids: Vec<usize> = defs.iter().filter_map(|d| p.graph.def_node(d)).collect();
+        let (inst, _) = valid_instance(&p.graph, 3, &ids).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Spellings that must agree.
+        for line in src.lines().filter_map(|l| l.strip_prefix("% same:")) {
+            let group: Vec<&str> = line.split_whitespace().collect();
+            assert!(group.len() >= 2, "{name}: a `% same:` line needs two names");
+            let vals: Vec<_> = group
+                .iter()
+                .map(|n| {
+                    let id = p.graph.def_node(&Name::from_cli(n).expect("name")).unwrap_or_else(|| panic!("{name}: no `{n}`"));
+                    eval(&p.graph, &inst, id).unwrap_or_else(|e| panic!("{name}: {e}"))
+                })
+                .collect();
+            for (n, v) in group.iter().zip(&vals).skip(1) {
+                assert!(close(&vals[0], v), "{name}: `{}` and `{n}` differ", group[0]);
+            }
+        }
+        // Printed LaTeX parses back to the same value, and snapshot it.
+        let mut doc = String::from("## Definitions\n");
+        for d in &defs {
+            let id = p.graph.def_node(d).expect("def");
+            let body = p.graph.kids(id)[0];
+            let shape = p.graph.shape(body).clone();
+            let latex = matcalc::print::to_latex(&mut p.graph, body, Default::default());
+            let back = p.expression(&latex, false, Some(&shape)).unwrap_or_else(|e| panic!("{name}: `{latex}` does not parse back: {e}"));
+            let (inst2, _) = valid_instance(&p.graph, 3, &[id, back]).expect("instance");
+            let (a, b) = (eval(&p.graph, &inst2, id).expect("eval"), eval(&p.graph, &inst2, back).expect("eval"));
+            assert!(close(&a, &b), "{name}: `{latex}` reads back as a different value");
+            doc.push_str(&format!("{} : {} = {}\n", d.latex(), shape, latex));
+        }
+        doc.push_str("## Queries\n");
+        for q in p.questions() {
+            doc.push_str(&format!("{}\n", p.query_latex(&q)));
+        }
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!(format!("parse@{name}"), doc);
+        });
+    }
+}
