@@ -120,7 +120,13 @@ impl Printer {
 
     fn sup(&self, base: String, latex_sup: &str, text_sup: &str) -> (String, u8) {
         if self.latex() {
-            (format!("{base}^{{{latex_sup}}}").replace("^{T}", "^T"), POST)
+            // One-token superscripts go without braces: `^T`, `^\top`.
+            let sup = match latex_sup {
+                "T" => "T".to_string(),
+                "\\top" => "\\top".to_string(),
+                s => format!("{{{s}}}"),
+            };
+            (format!("{base}^{sup}"), POST)
         } else {
             (format!("{base}{text_sup}"), POST)
         }
