@@ -103,12 +103,15 @@ pub fn read_source(c: &Common) -> Result<(String, String)> {
             std::io::stdin()
                 .take(crate::syntax::parse::MAX_INPUT as u64 + 1)
                 .read_to_string(&mut s)
-                .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read standard input: {e}")))?;
+                .map_err(|e| {
+                    Diagnostic::new(ErrorKind::Usage, format!("cannot read standard input: {e}"))
+                })?;
             Ok(("<stdin>".into(), s))
         }
         Some(path) => {
-            let meta = std::fs::metadata(path)
-                .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}")))?;
+            let meta = std::fs::metadata(path).map_err(|e| {
+                Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}"))
+            })?;
             if meta.len() > crate::syntax::parse::MAX_INPUT as u64 {
                 return Err(Diagnostic::new(
                     ErrorKind::Limit,
@@ -119,10 +122,12 @@ pub fn read_source(c: &Common) -> Result<(String, String)> {
                     ),
                 ));
             }
-            let bytes = std::fs::read(path)
-                .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}")))?;
-            let s = String::from_utf8(bytes)
-                .map_err(|_| Diagnostic::new(ErrorKind::Parse, format!("`{path}` is not UTF-8 text")))?;
+            let bytes = std::fs::read(path).map_err(|e| {
+                Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}"))
+            })?;
+            let s = String::from_utf8(bytes).map_err(|_| {
+                Diagnostic::new(ErrorKind::Parse, format!("`{path}` is not UTF-8 text"))
+            })?;
             Ok((path.to_string(), s))
         }
     }
@@ -166,7 +171,11 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
         Format::Text => {
             for a in &ans {
                 let t = p.text(a);
-                out.push_str(&format!("∇_{} {} = {t}\n", a.question.wrt.text(), a.question.of.text()));
+                out.push_str(&format!(
+                    "∇_{} {} = {t}\n",
+                    a.question.wrt.text(),
+                    a.question.of.text()
+                ));
             }
         }
         Format::Numpy => {
@@ -205,7 +214,10 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
             out.push('\n');
         }
     }
-    Ok(Outcome { stdout: out, code: 0 })
+    Ok(Outcome {
+        stdout: out,
+        code: 0,
+    })
 }
 
 /// `matcalc check`.

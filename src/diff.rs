@@ -89,7 +89,8 @@ pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
     let mut dep: HashMap<Id, bool> = HashMap::new();
     for &id in &post {
         let d = id == target
-            || (!matches!(g.op(id), Op::Upstream(_)) && g.kids(id).iter().any(|k| dep.get(k) == Some(&true)));
+            || (!matches!(g.op(id), Op::Upstream(_))
+                && g.kids(id).iter().any(|k| dep.get(k) == Some(&true)));
         dep.insert(id, d);
     }
     let mut adj: HashMap<Id, Vec<Contribution>> = HashMap::new();

@@ -236,7 +236,13 @@ impl Graph {
     fn is_trivial(&self, id: Id) -> bool {
         matches!(
             self.nodes[id].op,
-            Op::Var(_) | Op::Def(_) | Op::Const(_) | Op::Identity | Op::Ones | Op::Zero | Op::Upstream(_)
+            Op::Var(_)
+                | Op::Def(_)
+                | Op::Const(_)
+                | Op::Identity
+                | Op::Ones
+                | Op::Zero
+                | Op::Upstream(_)
         )
     }
 
@@ -316,7 +322,14 @@ impl Graph {
             }
         }
         let rows = self.shape(a).rows.clone();
-        self.raw(Op::DiagPart, vec![a], Shape { rows, cols: Dim::One })
+        self.raw(
+            Op::DiagPart,
+            vec![a],
+            Shape {
+                rows,
+                cols: Dim::One,
+            },
+        )
     }
 
     /// The name a node folds to, if it is a definition's body.
@@ -523,13 +536,21 @@ impl Graph {
 
     // ------------------------------------------------------------ products
 
-    fn factor_into(&mut self, id: Id, top: bool, coef: &mut Q, scalars: &mut Vec<Id>, mats: &mut Vec<Id>) {
+    fn factor_into(
+        &mut self,
+        id: Id,
+        top: bool,
+        coef: &mut Q,
+        scalars: &mut Vec<Id>,
+        mats: &mut Vec<Id>,
+    ) {
         let node = self.nodes[id].clone();
         match &node.op {
             Op::Const(c) => *coef *= c.clone(),
             Op::Mul => {
                 let (a, b) = (node.kids[0], node.kids[1]);
-                let inner_product = node.shape.is_scalar() && !self.is_scalar(a) && !self.is_scalar(b);
+                let inner_product =
+                    node.shape.is_scalar() && !self.is_scalar(a) && !self.is_scalar(b);
                 if top || !inner_product {
                     self.factor_into(a, false, coef, scalars, mats);
                     self.factor_into(b, false, coef, scalars, mats);
@@ -979,7 +1000,13 @@ impl Graph {
         self.subst_rec(body, param, arg, &mut memo)
     }
 
-    fn subst_rec(&mut self, id: Id, param: &Name, arg: Id, memo: &mut HashMap<Id, Id>) -> Result<Id> {
+    fn subst_rec(
+        &mut self,
+        id: Id,
+        param: &Name,
+        arg: Id,
+        memo: &mut HashMap<Id, Id>,
+    ) -> Result<Id> {
         if let Some(&m) = memo.get(&id) {
             return Ok(m);
         }

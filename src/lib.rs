@@ -1,11 +1,11 @@
 //! matcalc: symbolic matrix calculus.
 pub mod diagnostic;
-pub mod syntax;
-pub mod shape;
-pub mod ir;
 pub mod diff;
+pub mod ir;
 pub mod numeric;
 pub mod print;
 pub mod problem;
+pub mod shape;
+pub mod syntax;
 pub use problem::{Answer, Kind, Problem, Question};
 pub mod cli;

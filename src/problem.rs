@@ -67,9 +67,11 @@ impl Problem {
     /// Parse and check a problem document.
     ///
     /// ```
-    /// let mut p = matcalc::Problem::new("x \\in \\mathbb{R}^{n}\nA \\in \\mathbb{R}^{n \\times n}\nf = x^T A x\n\\nabla_x f").unwrap();
+    /// let src = "X \\in \\mathbb{R}^{n \\times n}\nf = \\log|X|\n\\nabla_X f";
+    /// let mut p = matcalc::Problem::new(src).unwrap();
     /// let answers = p.answers().unwrap();
-    /// assert_eq!(p.latex(&answers[0], Default::default()), "A x + A^T x");
+    /// assert_eq!(p.latex(&answers[0], Default::default()), "X^{-T}");
+    /// assert!(p.check(&answers[0], 1).unwrap().rel_error < 1e-6);
     /// ```
     pub fn new(src: &str) -> Result<Problem> {
         let doc = parse_document(src)?;
@@ -99,13 +101,15 @@ impl Problem {
     /// A question from `--wrt` and optionally `--of`; with no `--of`, the one
     /// scalar definition (or the last one that depends on the variable).
     pub fn question(&self, wrt: &str, of: Option<&str>) -> Result<Question> {
-        let w = Name::from_cli(wrt).ok_or_else(|| {
-            Diagnostic::new(ErrorKind::Usage, format!("`{wrt}` is not a name"))
-        })?;
+        let w = Name::from_cli(wrt)
+            .ok_or_else(|| Diagnostic::new(ErrorKind::Usage, format!("`{wrt}` is not a name")))?;
         if self.typed.shape_of_name(&w).is_none() {
             return Err(Diagnostic::new(
                 ErrorKind::Usage,
-                format!("`{}` (from --wrt) does not occur in the document", w.latex()),
+                format!(
+                    "`{}` (from --wrt) does not occur in the document",
+                    w.latex()
+                ),
             ));
         }
         let o = match of {
@@ -126,7 +130,12 @@ impl Problem {
                     .graph
                     .def_order
                     .iter()
-                    .filter(|n| self.graph.defs.get(*n).is_some_and(|b| self.graph.is_scalar(*b)))
+                    .filter(|n| {
+                        self.graph
+                            .defs
+                            .get(*n)
+                            .is_some_and(|b| self.graph.is_scalar(*b))
+                    })
                     .collect();
                 match scalars.as_slice() {
                     [one] => (*one).clone(),
@@ -140,7 +149,10 @@ impl Problem {
                         let names: Vec<String> = many.iter().map(|n| n.ident()).collect();
                         return Err(Diagnostic::new(
                             ErrorKind::Usage,
-                            format!("several scalar definitions ({}); choose one with --of", names.join(", ")),
+                            format!(
+                                "several scalar definitions ({}); choose one with --of",
+                                names.join(", ")
+                            ),
                         ));
                     }
                 }
@@ -218,7 +230,12 @@ impl Problem {
     /// leniencies of LANGUAGE.md.
     /// With `expected`, the expression must have that shape (and a bare `I`
     /// takes it).
-    pub fn expression(&mut self, latex: &str, lenient: bool, expected: Option<&Shape>) -> Result<Id> {
+    pub fn expression(
+        &mut self,
+        latex: &str,
+        lenient: bool,
+        expected: Option<&Shape>,
+    ) -> Result<Id> {
         let expr = crate::syntax::parse::parse_expression(latex)?;
         let (t, typed) = self.typed.type_expr(&expr, lenient, expected)?;
         self.graph.lower(&typed, &t)

@@ -393,7 +393,12 @@ impl Typed {
     /// Type one more expression in this document's context (an answer to
     /// grade, an expression to simplify). `lenient` enables the answer
     /// leniencies of LANGUAGE.md (vector juxtaposition read as `\odot`).
-    pub fn type_expr(&self, e: &Expr, lenient: bool, expected: Option<&Shape>) -> Result<(TExpr, Typed)> {
+    pub fn type_expr(
+        &self,
+        e: &Expr,
+        lenient: bool,
+        expected: Option<&Shape>,
+    ) -> Result<(TExpr, Typed)> {
         let mut ctx = self.ctx.clone();
         ctx.lenient = lenient;
         ctx.closed = true;
@@ -436,7 +441,9 @@ fn dim_of(u: &mut Unifier, names: &HashMap<DVar, String>, v: DVar) -> Dim {
         DimBound::One => Dim::One,
         DimBound::Num(n) => Dim::Num(n),
         DimBound::Sym(i) => Dim::Sym(u.syms[i].clone()),
-        DimBound::Mul(a, b) => Dim::Mul(Box::new(dim_of(u, names, a)), Box::new(dim_of(u, names, b))),
+        DimBound::Mul(a, b) => {
+            Dim::Mul(Box::new(dim_of(u, names, a)), Box::new(dim_of(u, names, b)))
+        }
         DimBound::Free => Dim::Sym(names.get(&r).cloned().unwrap_or_else(|| format!("n{r}"))),
     }
 }
@@ -453,9 +460,9 @@ impl Usage {
         if let ExprKind::Chain(items) = &e.kind {
             for (i, (_, it)) in items.iter().enumerate() {
                 if let ExprKind::Name(n) = &it.kind {
-                    let next_is_group = items
-                        .get(i + 1)
-                        .is_some_and(|(op, nx)| *op == MulOp::Juxt && matches!(nx.kind, ExprKind::Group(_)));
+                    let next_is_group = items.get(i + 1).is_some_and(|(op, nx)| {
+                        *op == MulOp::Juxt && matches!(nx.kind, ExprKind::Group(_))
+                    });
                     if next_is_group {
                         self.applied.insert(n.clone());
                     } else {
@@ -654,8 +661,11 @@ impl Checker {
         // Name undetermined dimensions after the names that carry them.
         let mut counter = 0usize;
         let mut taken: BTreeSet<String> = self.u.syms.iter().cloned().collect();
-        let free: Vec<(Name, (DVar, DVar))> =
-            self.free.iter().map(|(n, (d, _))| (n.clone(), *d)).collect();
+        let free: Vec<(Name, (DVar, DVar))> = self
+            .free
+            .iter()
+            .map(|(n, (d, _))| (n.clone(), *d))
+            .collect();
         for (_, (r, c)) in &free {
             for v in [*r, *c] {
                 let root = self.u.find(v);
@@ -972,7 +982,10 @@ impl Checker {
         if !self.is_value(&q.wrt) && !self.free.contains_key(&q.wrt) {
             return Err(Diagnostic::new(
                 ErrorKind::Name,
-                format!("the variable `{}` does not occur in the document", q.wrt.latex()),
+                format!(
+                    "the variable `{}` does not occur in the document",
+                    q.wrt.latex()
+                ),
             )
             .at(q.span));
         }
@@ -994,7 +1007,10 @@ impl Checker {
             if self.param.is_some() {
                 return Err(Diagnostic::new(
                     ErrorKind::Unsupported,
-                    format!("a function body may use only its parameter; `{}` is a declared name", n.latex()),
+                    format!(
+                        "a function body may use only its parameter; `{}` is a declared name",
+                        n.latex()
+                    ),
                 )
                 .at(span));
             }
@@ -1012,7 +1028,10 @@ impl Checker {
         if self.fn_asts.contains_key(n) || self.applied_only.contains(n) {
             return Err(Diagnostic::new(
                 ErrorKind::Name,
-                format!("`{}` is a function; apply it to an argument in parentheses", n.latex()),
+                format!(
+                    "`{}` is a function; apply it to an argument in parentheses",
+                    n.latex()
+                ),
             )
             .at(span));
         }
@@ -1044,7 +1063,10 @@ impl Checker {
         if self.closed {
             return Err(Diagnostic::new(
                 ErrorKind::Name,
-                format!("unknown name `{}`: it does not occur in the problem", n.latex()),
+                format!(
+                    "unknown name `{}`: it does not occur in the problem",
+                    n.latex()
+                ),
             )
             .at(span));
         }
@@ -1317,9 +1339,13 @@ impl Checker {
             merged.push((*op, self.expr(it)?));
             i += 1;
         }
-        if self.lenient && merged.iter().all(|(op, _)| matches!(op, MulOp::Juxt | MulOp::Dot)) {
+        if self.lenient
+            && merged
+                .iter()
+                .all(|(op, _)| matches!(op, MulOp::Juxt | MulOp::Dot))
+        {
             let factors: Vec<TExpr> = merged.into_iter().map(|(_, t)| t).collect();
-            return self.lenient_chain(factors, span);
+            return self.lenient_chain(factors);
         }
         let mut it = merged.into_iter();
         let Some((_, mut acc)) = it.next() else {
@@ -1345,7 +1371,7 @@ impl Checker {
     /// Answers only: read a product chain choosing, for each adjacent pair,
     /// a matrix product or (two same-length vectors) a Hadamard product, so
     /// that the whole chain type-checks; fewest Hadamard products wins.
-    fn lenient_chain(&mut self, factors: Vec<TExpr>, span: Span) -> Result<TExpr> {
+    fn lenient_chain(&mut self, factors: Vec<TExpr>) -> Result<TExpr> {
         // Concrete shapes of the factors, as now known.
         let names = self.anon_names.clone();
         let shapes: Vec<Shape> = factors
@@ -1369,7 +1395,9 @@ impl Checker {
                 let j = i + len - 1;
                 let mut cell: Cell = None;
                 for k in i..j {
-                    let (Some((ha, sa, ta)), Some((hb, sb, tb))) = (best[i][k].clone(), best[k + 1][j].clone()) else {
+                    let (Some((ha, sa, ta)), Some((hb, sb, tb))) =
+                        (best[i][k].clone(), best[k + 1][j].clone())
+                    else {
                         continue;
                     };
                     let mut cands = Vec::new();
@@ -1378,14 +1406,25 @@ impl Checker {
                     } else if sb.is_scalar() {
                         cands.push((ha + hb, sa.clone(), false));
                     } else if sa.cols == sb.rows && !(sa.is_vector() && sb.is_vector()) {
-                        cands.push((ha + hb, Shape { rows: sa.rows.clone(), cols: sb.cols.clone() }, false));
+                        cands.push((
+                            ha + hb,
+                            Shape {
+                                rows: sa.rows.clone(),
+                                cols: sb.cols.clone(),
+                            },
+                            false,
+                        ));
                     }
                     if sa.is_vector() && sa == sb {
                         cands.push((ha + hb + 1, sa.clone(), true));
                     }
                     for (h, s, had) in cands {
                         if cell.as_ref().is_none_or(|c| h < c.0) {
-                            cell = Some((h, s, Tree::Node(had, Box::new(ta.clone()), Box::new(tb.clone()))));
+                            cell = Some((
+                                h,
+                                s,
+                                Tree::Node(had, Box::new(ta.clone()), Box::new(tb.clone())),
+                            ));
                         }
                     }
                 }
@@ -1395,7 +1434,9 @@ impl Checker {
         let Some((_, _, tree)) = best[0][n - 1].clone() else {
             // No reading type-checks: report with the strict reading's error.
             let mut it = factors.into_iter();
-            let mut acc = it.next().ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty product"))?;
+            let mut acc = it
+                .next()
+                .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty product"))?;
             for t in it {
                 let s = acc.span.join(t.span);
                 acc = self.mul(acc, t, s)?;
@@ -1403,14 +1444,14 @@ impl Checker {
             return Ok(acc);
         };
         let mut slots: Vec<Option<TExpr>> = factors.into_iter().map(Some).collect();
-        fn build(c: &mut Checker, t: &Tree, slots: &mut Vec<Option<TExpr>>, span: Span) -> Result<TExpr> {
+        fn build(c: &mut Checker, t: &Tree, slots: &mut Vec<Option<TExpr>>) -> Result<TExpr> {
             match t {
                 Tree::Leaf(i) => slots[*i]
                     .take()
                     .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "factor used twice")),
                 Tree::Node(had, a, b) => {
-                    let a = build(c, a, slots, span)?;
-                    let b = build(c, b, slots, span)?;
+                    let a = build(c, a, slots)?;
+                    let b = build(c, b, slots)?;
                     let s = a.span.join(b.span);
                     if *had {
                         c.u.unify(a.dims.0, b.dims.0);
@@ -1422,7 +1463,7 @@ impl Checker {
                 }
             }
         }
-        build(self, &tree, &mut slots, span)
+        build(self, &tree, &mut slots)
     }
 
     fn try_call(&mut self, n: &Name, arg: &Expr, span: Span) -> Result<Option<TExpr>> {
@@ -1453,7 +1494,12 @@ impl Checker {
     fn power(&mut self, base: &Expr, ex: &Expr, span: Span) -> Result<TExpr> {
         // e^{t}: the exponential, unless `e` is declared or defined.
         if let ExprKind::Name(n) = &base.kind {
-            if n.kind == NameKind::Latin && n.base == "e" && n.sub.is_none() && !self.is_value(n) && self.param.as_ref() != Some(n) {
+            if n.kind == NameKind::Latin
+                && n.base == "e"
+                && n.sub.is_none()
+                && !self.is_value(n)
+                && self.param.as_ref() != Some(n)
+            {
                 let a = self.expr(ex)?;
                 let d = a.dims;
                 return Ok(self.node(TOp::Func(Func::Exp), vec![a], d, span));
@@ -1471,9 +1517,10 @@ impl Checker {
             if let ExprKind::Norm(_, _) = &base.kind {
                 let nrm = self.expr(base)?;
                 let d = nrm.dims;
-                let inner = nrm.args.into_iter().next().ok_or_else(|| {
-                    Diagnostic::new(ErrorKind::Internal, "norm without argument")
-                })?;
+                let inner =
+                    nrm.args.into_iter().next().ok_or_else(|| {
+                        Diagnostic::new(ErrorKind::Internal, "norm without argument")
+                    })?;
                 return Ok(self.node(TOp::NormSq, vec![inner], d, span));
             }
         }

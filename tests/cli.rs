@@ -47,7 +47,13 @@ fn usage_errors_exit_2() {
         &["grad"],
         &["grad", "/nonexistent/file.tex"],
         &["grad", "-e", "x \\in \\mathbb{R}^n\nf = x^T x", "--of", "f"],
-        &["grad", "-e", "x \\in \\mathbb{R}^n\nf = x^T x", "--wrt", "y"],
+        &[
+            "grad",
+            "-e",
+            "x \\in \\mathbb{R}^n\nf = x^T x",
+            "--wrt",
+            "y",
+        ],
     ];
     for args in cases {
         let (out, err, code) = common::run(args, None);
@@ -68,7 +74,10 @@ fn json_output_has_the_documented_fields() {
     assert_eq!(r["wrt"], "W_1");
     assert_eq!(r["kind"], "gradient");
     assert_eq!(r["shape"], serde_json::json!(["H", "D"]));
-    assert!(r["numpy"].as_str().unwrap_or("").starts_with("def grad_L_W_1(W_1, W_2, b_1, dL_dz_2, x):"));
+    assert!(r["numpy"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("def grad_L_W_1(W_1, W_2, b_1, dL_dz_2, x):"));
     assert!(r["text"].as_str().unwrap_or("").contains('⊙'));
     assert!(v["notes"].is_array());
     assert_eq!(results[1]["shape"], serde_json::json!(["C"]));
@@ -78,7 +87,10 @@ fn json_output_has_the_documented_fields() {
 fn text_numpy_and_transpose_styles() {
     let ex = example("autoencoder");
     let (t, _, _) = common::run(&["grad", &ex, "--format", "text"], None);
-    assert_eq!(t.trim(), "∇_W L = W (Wᵀ W x − x) xᵀ + W x (Wᵀ W x − x)ᵀ".replace('−', "-"));
+    assert_eq!(
+        t.trim(),
+        "∇_W L = W (Wᵀ W x − x) xᵀ + W x (Wᵀ W x − x)ᵀ".replace('−', "-")
+    );
     let (n, _, _) = common::run(&["grad", &ex, "--format", "numpy"], None);
     assert!(n.starts_with("import numpy as np"));
     assert!(n.contains("def grad_L_W(W, x):"));
@@ -92,11 +104,17 @@ fn output_is_byte_identical_across_runs() {
         for fmt in ["latex", "text", "json", "numpy"] {
             let first = common::run(&["grad", &example(ex), "--format", fmt], None);
             for _ in 0..3 {
-                assert_eq!(common::run(&["grad", &example(ex), "--format", fmt], None), first);
+                assert_eq!(
+                    common::run(&["grad", &example(ex), "--format", fmt], None),
+                    first
+                );
             }
         }
         let c = common::run(&["check", &example(ex), "--seed", "9"], None);
-        assert_eq!(common::run(&["check", &example(ex), "--seed", "9"], None), c);
+        assert_eq!(
+            common::run(&["check", &example(ex), "--seed", "9"], None),
+            c
+        );
     }
 }
 
@@ -115,10 +133,17 @@ fn the_numeric_check_rejects_a_wrong_gradient() {
     let mut p = Problem::new(&src).expect("parses");
     let a = p.answers().expect("answers").remove(0);
     // A student's answer that counts one path twice (seed 001).
-    let wrong = p.expression("2 W (W^T W x - x) x^T", false, Some(&a.shape)).expect("parses");
+    let wrong = p
+        .expression("2 W (W^T W x - x) x^T", false, Some(&a.shape))
+        .expect("parses");
     let target = matcalc::diff::target_node(&mut p.graph, &a.question.wrt).expect("target");
     let r = matcalc::numeric::fd::check_gradient(&p.graph, a.root, target, wrong, 1).expect("runs");
-    assert!(r.rel_error > 1e-2, "a wrong gradient passed: {}", r.rel_error);
-    let right = matcalc::numeric::fd::check_gradient(&p.graph, a.root, target, a.id, 1).expect("runs");
+    assert!(
+        r.rel_error > 1e-2,
+        "a wrong gradient passed: {}",
+        r.rel_error
+    );
+    let right =
+        matcalc::numeric::fd::check_gradient(&p.graph, a.root, target, a.id, 1).expect("runs");
     assert!(right.rel_error < 1e-8);
 }

@@ -56,7 +56,12 @@ fn every_answer_matches_finite_differences() {
         }
     }
     assert!(count > 0);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -72,28 +77,49 @@ fn known_closed_forms_agree_with_answers() {
         let mut p = Problem::new(&src).expect("fixture parses");
         let answers = p.answers().expect("fixture answers");
         for (wrt, reference) in refs {
-            let matching: Vec<_> = answers.iter().filter(|a| a.question.wrt.ident() == wrt).collect();
-            assert!(!matching.is_empty(), "{}: no query in {wrt}", common::stem(&path));
+            let matching: Vec<_> = answers
+                .iter()
+                .filter(|a| a.question.wrt.ident() == wrt)
+                .collect();
+            assert!(
+                !matching.is_empty(),
+                "{}: no query in {wrt}",
+                common::stem(&path)
+            );
             // With several objectives, the reference is for the last (the total).
             let a = matching[matching.len() - 1];
             let r = match p.expression(&reference, false, Some(&a.shape)) {
                 Ok(r) => r,
                 Err(e) => {
-                    failures.push(format!("{}: reference does not parse: {e}", common::stem(&path)));
+                    failures.push(format!(
+                        "{}: reference does not parse: {e}",
+                        common::stem(&path)
+                    ));
                     continue;
                 }
             };
             for seed in [21u64, 22] {
                 let (inst, _) = valid_instance(&p.graph, seed, &[a.id, r]).expect("instance");
-                let (x, y) = (eval(&p.graph, &inst, a.id).expect("eval"), eval(&p.graph, &inst, r).expect("eval"));
+                let (x, y) = (
+                    eval(&p.graph, &inst, a.id).expect("eval"),
+                    eval(&p.graph, &inst, r).expect("eval"),
+                );
                 if x.shape() != y.shape() {
-                    failures.push(format!("{} ∇_{wrt}: shape {:?} but `{reference}` is {:?}", common::stem(&path), x.shape(), y.shape()));
+                    failures.push(format!(
+                        "{} ∇_{wrt}: shape {:?} but `{reference}` is {:?}",
+                        common::stem(&path),
+                        x.shape(),
+                        y.shape()
+                    ));
                     break;
                 }
                 let err = (&x - &y).norm() / x.norm().max(y.norm()).max(1e-9);
                 compared += 1;
                 if err > 1e-8 {
-                    failures.push(format!("{} ∇_{wrt}: differs from `{reference}` by {err:.2e}", common::stem(&path)));
+                    failures.push(format!(
+                        "{} ∇_{wrt}: differs from `{reference}` by {err:.2e}",
+                        common::stem(&path)
+                    ));
                 }
             }
         }
@@ -161,11 +187,43 @@ fn corpus_problems_use_every_operator() {
         }
     }
     let wanted = [
-        "add", "mul", "hadamard", "kronecker", "transpose", "inverse", "matpow", "pow", "trace",
-        "det", "logdet", "norm", "normsq", "exp", "log", "sigmoid", "tanh", "sin", "cos", "sqrt",
-        "relu", "call", "opaque", "sum", "diag", "diagpart", "vec", "softmax", "logsumexp",
-        "upstream", "identity", "ones", "def",
+        "add",
+        "mul",
+        "hadamard",
+        "kronecker",
+        "transpose",
+        "inverse",
+        "matpow",
+        "pow",
+        "trace",
+        "det",
+        "logdet",
+        "norm",
+        "normsq",
+        "exp",
+        "log",
+        "sigmoid",
+        "tanh",
+        "sin",
+        "cos",
+        "sqrt",
+        "relu",
+        "call",
+        "opaque",
+        "sum",
+        "diag",
+        "diagpart",
+        "vec",
+        "softmax",
+        "logsumexp",
+        "upstream",
+        "identity",
+        "ones",
+        "def",
     ];
     let missing: Vec<_> = wanted.iter().filter(|w| !seen.contains(*w)).collect();
-    assert!(missing.is_empty(), "operators no corpus problem uses: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "operators no corpus problem uses: {missing:?}"
+    );
 }

@@ -11,11 +11,18 @@ fn invalid_fixtures_exit_2_with_a_message() {
     for path in paths {
         let name = common::stem(&path);
         let src = std::fs::read_to_string(&path).expect("read");
-        let cmd = if src.contains("% command: check") { "check" } else { "grad" };
+        let cmd = if src.contains("% command: check") {
+            "check"
+        } else {
+            "grad"
+        };
         let p = path.to_string_lossy().into_owned();
         let (out, err, code) = common::run(&[cmd, &p], None);
         assert_eq!(code, 2, "{name}: exit {code}, stdout {out}");
-        assert!(out.is_empty(), "{name}: printed an answer for bad input: {out}");
+        assert!(
+            out.is_empty(),
+            "{name}: printed an answer for bad input: {out}"
+        );
         assert!(!err.contains("panicked"), "{name}: {err}");
         let label = err.lines().next().unwrap_or("").to_string();
         kinds.insert(label);
@@ -25,7 +32,19 @@ fn invalid_fixtures_exit_2_with_a_message() {
             insta::assert_snapshot!(format!("error@{name}"), msg);
         });
     }
-    for want in ["parse error", "shape error", "name error", "cyclic definition", "unsupported", "limit reached", "no valid instance", "usage error"] {
-        assert!(kinds.iter().any(|k| k.contains(want)), "no fixture for `{want}`: {kinds:?}");
+    for want in [
+        "parse error",
+        "shape error",
+        "name error",
+        "cyclic definition",
+        "unsupported",
+        "limit reached",
+        "no valid instance",
+        "usage error",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k.contains(want)),
+            "no fixture for `{want}`: {kinds:?}"
+        );
     }
 }

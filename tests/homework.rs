@@ -21,13 +21,20 @@ struct KeyProblem {
 }
 
 fn key() -> Key {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/homework/answer-key.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/homework/answer-key.toml"
+    );
     toml::from_str(&std::fs::read_to_string(path).expect("answer key")).expect("answer key parses")
 }
 
 /// Documented forms are equal up to white space and `\left`/`\right`.
 fn norm(s: &str) -> String {
-    s.replace("\\left", "").replace("\\right", "").chars().filter(|c| !c.is_whitespace()).collect()
+    s.replace("\\left", "")
+        .replace("\\right", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
 fn documented<'a>(p: &'a KeyProblem, of: &str, wrt: &str) -> &'a [String] {
@@ -66,7 +73,12 @@ fn homework_answers_pass_the_numeric_check() {
         for a in &p.answers().expect("answers") {
             for seed in 1..=3 {
                 let r = p.check(a, seed).expect("check runs");
-                assert!(r.rel_error < 1e-6, "{}: relative error {}", kp.id, r.rel_error);
+                assert!(
+                    r.rel_error < 1e-6,
+                    "{}: relative error {}",
+                    kp.id,
+                    r.rel_error
+                );
             }
         }
     }
@@ -77,7 +89,11 @@ fn shipped_examples_are_the_homework_problems() {
     for kp in &key().problem {
         let path = format!("{}/examples/{}.tex", env!("CARGO_MANIFEST_DIR"), kp.id);
         let shipped = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert_eq!(shipped.trim(), kp.text.trim(), "{path} differs from the answer key");
+        assert_eq!(
+            shipped.trim(),
+            kp.text.trim(),
+            "{path} differs from the answer key"
+        );
     }
 }
 
@@ -102,14 +118,25 @@ fn grad_snapshots_match_the_answer_key() {
         for line in body.lines().filter(|l| l.contains(" = ")) {
             let (q, ans) = line.split_once(" = ").expect("query = answer");
             // `\nabla_{W_1} L` → of L, wrt W_1
-            let wrt = q.split('{').nth(1).and_then(|s| s.split('}').next()).unwrap_or("");
+            let wrt = q
+                .split('{')
+                .nth(1)
+                .and_then(|s| s.split('}').next())
+                .unwrap_or("");
             let of = q.rsplit(' ').next().unwrap_or("");
             let (wrt, of) = (
-                matcalc::syntax::ast::Name::from_cli(wrt).expect("name").ident(),
-                matcalc::syntax::ast::Name::from_cli(of).expect("name").ident(),
+                matcalc::syntax::ast::Name::from_cli(wrt)
+                    .expect("name")
+                    .ident(),
+                matcalc::syntax::ast::Name::from_cli(of)
+                    .expect("name")
+                    .ident(),
             );
             let forms = documented(kp, &of, &wrt);
-            assert!(forms.iter().any(|f| norm(f) == norm(ans)), "snapshot line `{line}` is not documented");
+            assert!(
+                forms.iter().any(|f| norm(f) == norm(ans)),
+                "snapshot line `{line}` is not documented"
+            );
             lines += 1;
         }
         assert!(lines > 0, "snapshot for {} has no answers", kp.id);

@@ -14,7 +14,9 @@ fn to_json(m: &nalgebra::DMatrix<f64>, scalar: bool) -> Value {
     if scalar {
         return json!(m[(0, 0)]);
     }
-    let rows: Vec<Vec<f64>> = (0..m.nrows()).map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect()).collect();
+    let rows: Vec<Vec<f64>> = (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+        .collect();
     json!(rows)
 }
 
@@ -57,7 +59,10 @@ fn numpy_modules_agree_with_the_evaluator() {
         let fns: Vec<Function> = answers
             .iter()
             .enumerate()
-            .map(|(i, a)| Function { name: format!("f{i}_{}", a.question.wrt.ident()), id: a.id })
+            .map(|(i, a)| Function {
+                name: format!("f{i}_{}", a.question.wrt.ident()),
+                id: a.id,
+            })
             .collect();
         let code = module(&p.graph, &fns).expect("module");
         let ids: Vec<usize> = answers.iter().map(|a| a.id).collect();
@@ -70,17 +75,29 @@ fn numpy_modules_agree_with_the_evaluator() {
         for i in 0..p.graph.len() {
             if let Op::Upstream(of) = p.graph.op(i).clone() {
                 let v = eval(&p.graph, &inst, i).expect("upstream value");
-                inputs.insert(upstream_ident(&p.graph, &of, p.graph.kids(i)[0]), to_json(&v, false));
+                inputs.insert(
+                    upstream_ident(&p.graph, &of, p.graph.kids(i)[0]),
+                    to_json(&v, false),
+                );
             }
         }
-        let dims: serde_json::Map<String, Value> = inst.sizes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let dims: serde_json::Map<String, Value> = inst
+            .sizes
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
         cases.push(json!({
             "module": code,
             "functions": fns.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
             "inputs": inputs,
             "dims": dims,
         }));
-        expected.push(answers.iter().map(|a| eval(&p.graph, &inst, a.id).expect("eval")).collect::<Vec<_>>());
+        expected.push(
+            answers
+                .iter()
+                .map(|a| eval(&p.graph, &inst, a.id).expect("eval"))
+                .collect::<Vec<_>>(),
+        );
         names.push(common::stem(path));
     }
     let dir = std::env::temp_dir().join(format!("matcalc-numpy-{}", std::process::id()));
@@ -93,7 +110,11 @@ fn numpy_modules_agree_with_the_evaluator() {
         .arg(&cases_path)
         .output()
         .expect("python3 runs (CI installs numpy)");
-    assert!(out.status.success(), "python failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).expect("python output is JSON");
     assert_eq!(got.len(), expected.len());
     let mut failures = Vec::new();
@@ -116,7 +137,11 @@ fn numpy_modules_agree_with_the_evaluator() {
                 }
             }
             let scale = want.iter().fold(1e-9f64, |m, x| m.max(x.abs()));
-            let ok = flat.len() == want.len() && flat.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-8 * scale);
+            let ok = flat.len() == want.len()
+                && flat
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| (a - b).abs() <= 1e-8 * scale);
             if !ok {
                 failures.push(format!("{name}: numpy {flat:?} vs evaluator {want:?}"));
             }

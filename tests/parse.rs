@@ -21,7 +21,8 @@ fn valid_fixtures() {
     for path in paths {
         let name = common::stem(&path);
         let src = std::fs::read_to_string(&path).expect("read");
-        let mut p = Problem::new(&src).unwrap_or_else(|e| panic!("{name}: {}", e.render(&name, &src)));
+        let mut p =
+            Problem::new(&src).unwrap_or_else(|e| panic!("{name}: {}", e.render(&name, &src)));
         let defs = p.graph.def_order.clone();
         let ids: Vec<usize> = defs.iter().filter_map(|d| p.graph.def_node(d)).collect();
         let (inst, _) = valid_instance(&p.graph, 3, &ids).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -32,12 +33,19 @@ fn valid_fixtures() {
             let vals: Vec<_> = group
                 .iter()
                 .map(|n| {
-                    let id = p.graph.def_node(&Name::from_cli(n).expect("name")).unwrap_or_else(|| panic!("{name}: no `{n}`"));
+                    let id = p
+                        .graph
+                        .def_node(&Name::from_cli(n).expect("name"))
+                        .unwrap_or_else(|| panic!("{name}: no `{n}`"));
                     eval(&p.graph, &inst, id).unwrap_or_else(|e| panic!("{name}: {e}"))
                 })
                 .collect();
             for (n, v) in group.iter().zip(&vals).skip(1) {
-                assert!(close(&vals[0], v), "{name}: `{}` and `{n}` differ", group[0]);
+                assert!(
+                    close(&vals[0], v),
+                    "{name}: `{}` and `{n}` differ",
+                    group[0]
+                );
             }
         }
         // Printed LaTeX parses back to the same value, and snapshot it.
@@ -47,10 +55,18 @@ fn valid_fixtures() {
             let body = p.graph.kids(id)[0];
             let shape = p.graph.shape(body).clone();
             let latex = matcalc::print::to_latex(&mut p.graph, body, Default::default());
-            let back = p.expression(&latex, false, Some(&shape)).unwrap_or_else(|e| panic!("{name}: `{latex}` does not parse back: {e}"));
+            let back = p
+                .expression(&latex, false, Some(&shape))
+                .unwrap_or_else(|e| panic!("{name}: `{latex}` does not parse back: {e}"));
             let (inst2, _) = valid_instance(&p.graph, 3, &[id, back]).expect("instance");
-            let (a, b) = (eval(&p.graph, &inst2, id).expect("eval"), eval(&p.graph, &inst2, back).expect("eval"));
-            assert!(close(&a, &b), "{name}: `{latex}` reads back as a different value");
+            let (a, b) = (
+                eval(&p.graph, &inst2, id).expect("eval"),
+                eval(&p.graph, &inst2, back).expect("eval"),
+            );
+            assert!(
+                close(&a, &b),
+                "{name}: `{latex}` reads back as a different value"
+            );
             doc.push_str(&format!("{} : {} = {}\n", d.latex(), shape, latex));
         }
         doc.push_str("## Queries\n");

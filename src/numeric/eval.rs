@@ -25,7 +25,8 @@ pub fn opaque_value(inst: &Instance, f: &crate::syntax::ast::Name, v: &M) -> (f6
     let (r, c) = (v.nrows(), v.ncols());
     let a = inst.coeffs(f, 1 + (r * 31 + c) as u64, r, c);
     let b = inst.coeffs(f, 2 + (r * 31 + c) as u64, r, c);
-    let val = a.component_mul(&v.map(f64::sin)).sum() + 0.5 * b.component_mul(&v.component_mul(v)).sum();
+    let val =
+        a.component_mul(&v.map(f64::sin)).sum() + 0.5 * b.component_mul(&v.component_mul(v)).sum();
     let grad = a.component_mul(&v.map(f64::cos)) + b.component_mul(v);
     (val, grad)
 }
@@ -144,7 +145,7 @@ impl<'a> Evaluator<'a> {
                 let a = self.kid(id, 0);
                 let sv = a.clone().singular_values();
                 let (mx, mn) = (sv.max(), sv.min());
-                if !(mn > 1e-8 * mx.max(1e-300)) {
+                if mn.is_nan() || mn <= 1e-8 * mx.max(1e-300) {
                     return Err(domain("a matrix to invert is singular on this instance"));
                 }
                 a.clone()
@@ -171,7 +172,11 @@ impl<'a> Evaluator<'a> {
                     if pf < 0.0 && *x == 0.0 {
                         return Err(domain("a negative power of zero"));
                     }
-                    *x = if integer { x.powi(pf as i32) } else { x.powf(pf) };
+                    *x = if integer {
+                        x.powi(pf as i32)
+                    } else {
+                        x.powf(pf)
+                    };
                 }
                 out
             }
@@ -267,7 +272,9 @@ impl<'a> Evaluator<'a> {
             Op::KronGradA => {
                 let (gm, b) = (self.kid(id, 0), self.kid(id, 1));
                 let (p, qn) = (b.nrows(), b.ncols());
-                M::from_fn(r, c, |i, j| gm.view((i * p, j * qn), (p, qn)).component_mul(b).sum())
+                M::from_fn(r, c, |i, j| {
+                    gm.view((i * p, j * qn), (p, qn)).component_mul(b).sum()
+                })
             }
             Op::KronGradB => {
                 let (a, gm) = (self.kid(id, 0), self.kid(id, 1));

@@ -45,7 +45,10 @@ pub fn fd_gradient(g: &Graph, inst: &Instance, root: Id, target: Id) -> Result<M
             xp[i] += h;
             let mut xm = x0.clone();
             xm[i] -= h;
-            Ok((value_at(g, inst, root, target, &xp)? - value_at(g, inst, root, target, &xm)?) / (2.0 * h))
+            Ok(
+                (value_at(g, inst, root, target, &xp)? - value_at(g, inst, root, target, &xm)?)
+                    / (2.0 * h),
+            )
         };
         let (d1, d2) = (d(h)?, d(h / 2.0)?);
         out[i] = (4.0 * d2 - d1) / 3.0;
@@ -58,12 +61,18 @@ pub fn valid_instance(g: &Graph, seed: u64, roots: &[Id]) -> Result<(Instance, V
     let mut last = None;
     let mut notes = Vec::new();
     for k in 0..MAX_TRIES {
-        let mode = if k % 2 == 0 { Mode::General } else { Mode::Positive };
+        let mode = if k % 2 == 0 {
+            Mode::General
+        } else {
+            Mode::Positive
+        };
         let s = seed.wrapping_add(k / 2 * 1000);
         let inst = Instance::sample(g, s, mode);
-        let ok = roots
-            .iter()
-            .try_for_each(|&r| Evaluator::new(g, &inst, &HashMap::new()).eval(r).map(|_| ()));
+        let ok = roots.iter().try_for_each(|&r| {
+            Evaluator::new(g, &inst, &HashMap::new())
+                .eval(r)
+                .map(|_| ())
+        });
         match ok {
             Ok(()) => {
                 if k > 0 {
@@ -89,14 +98,24 @@ pub fn valid_instance(g: &Graph, seed: u64, roots: &[Id]) -> Result<(Instance, V
 
 /// Compare the symbolic gradient `answer` of `root` in `target` with finite
 /// differences on a valid instance drawn from `seed`.
-pub fn check_gradient(g: &Graph, root: Id, target: Id, answer: Id, seed: u64) -> Result<CheckResult> {
+pub fn check_gradient(
+    g: &Graph,
+    root: Id,
+    target: Id,
+    answer: Id,
+    seed: u64,
+) -> Result<CheckResult> {
     let (inst, notes) = valid_instance(g, seed, &[root, answer])?;
     let sym = Evaluator::new(g, &inst, &HashMap::new()).eval(answer)?;
     let fd = fd_gradient(g, &inst, root, target)?;
     if sym.shape() != fd.shape() {
         return Err(Diagnostic::new(
             ErrorKind::Internal,
-            format!("gradient has shape {:?} but the variable has {:?}", sym.shape(), fd.shape()),
+            format!(
+                "gradient has shape {:?} but the variable has {:?}",
+                sym.shape(),
+                fd.shape()
+            ),
         ));
     }
     let denom = fd.norm().max(sym.norm()).max(1e-6);

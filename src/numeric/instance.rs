@@ -60,11 +60,7 @@ pub fn dims_of(s: &Shape, sizes: &BTreeMap<String, usize>) -> (usize, usize) {
 
 fn collect_syms(d: &Dim, out: &mut Vec<String>) {
     match d {
-        Dim::Sym(s) => {
-            if !out.contains(s) {
-                out.push(s.clone())
-            }
-        }
+        Dim::Sym(s) if !out.contains(s) => out.push(s.clone()),
         Dim::Mul(a, b) => {
             collect_syms(a, out);
             collect_syms(b, out);

@@ -34,7 +34,11 @@ const ATOM: u8 = 5;
 
 /// LaTeX of node `id`.
 pub fn to_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
-    Printer { style: Style::Latex(t) }.expr(g, id).0
+    Printer {
+        style: Style::Latex(t),
+    }
+    .expr(g, id)
+    .0
 }
 
 /// Unicode text of node `id`.
@@ -175,7 +179,10 @@ impl Printer {
                 }
             }
             Op::Identity => ("I".into(), ATOM),
-            Op::Ones => ((if self.latex() { "\\mathbf{1}" } else { "𝟏" }).into(), ATOM),
+            Op::Ones => (
+                (if self.latex() { "\\mathbf{1}" } else { "𝟏" }).into(),
+                ATOM,
+            ),
             Op::Zero => ("0".into(), ATOM),
             Op::Upstream(of) => {
                 let a = kid(0);
@@ -187,7 +194,10 @@ impl Printer {
                     }
                 };
                 if self.latex() {
-                    (format!("\\frac{{\\partial {}}}{{\\partial {arg}}}", self.name(of)), ATOM)
+                    (
+                        format!("\\frac{{\\partial {}}}{{\\partial {arg}}}", self.name(of)),
+                        ATOM,
+                    )
                 } else {
                     (format!("∂{}/∂{arg}", self.name(of)), ATOM)
                 }
@@ -298,7 +308,8 @@ impl Printer {
             Op::Norm | Op::NormSq => {
                 let k = kid(0);
                 let a = self.expr(g, k).0;
-                let frob = !g.shape(k).is_vector() && !g.is_scalar(k) && g.shape(k).cols != Dim::One;
+                let frob =
+                    !g.shape(k).is_vector() && !g.is_scalar(k) && g.shape(k).cols != Dim::One;
                 let sq = node.op == Op::NormSq;
                 if self.latex() {
                     let sub = if frob { "_F" } else { "" };
@@ -306,7 +317,10 @@ impl Printer {
                     (s, if sq { POST } else { ATOM })
                 } else {
                     let sub = if frob { "_F" } else { "" };
-                    (format!("‖{a}‖{sub}{}", if sq { "²" } else { "" }), if sq { POST } else { ATOM })
+                    (
+                        format!("‖{a}‖{sub}{}", if sq { "²" } else { "" }),
+                        if sq { POST } else { ATOM },
+                    )
                 }
             }
             Op::Func(f) => {
@@ -341,7 +355,13 @@ impl Printer {
                 let n = self.name(f);
                 self.call(&n, a)
             }
-            Op::Sum | Op::Diag | Op::DiagPart | Op::Vec | Op::Unvec | Op::Softmax | Op::LogSumExp => {
+            Op::Sum
+            | Op::Diag
+            | Op::DiagPart
+            | Op::Vec
+            | Op::Unvec
+            | Op::Softmax
+            | Op::LogSumExp => {
                 let a = self.expr(g, kid(0)).0;
                 let w = match &node.op {
                     Op::Sum => "sum",
@@ -360,7 +380,11 @@ impl Printer {
             Op::KronGradA | Op::KronGradB => {
                 let a = self.expr(g, kid(0)).0;
                 let b = self.expr(g, kid(1)).0;
-                let w = if node.op == Op::KronGradA { "kronl" } else { "kronr" };
+                let w = if node.op == Op::KronGradA {
+                    "kronl"
+                } else {
+                    "kronr"
+                };
                 if self.latex() {
                     (format!("\\mathrm{{{w}}}({a}, {b})"), ATOM)
                 } else {

@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in",
-    "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with",
-    "yield", "np",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "np",
 ];
 
 /// A name as a Python identifier (`\lambda` → `lambda_`).
@@ -88,7 +88,11 @@ pub fn function(g: &Graph, f: &Function) -> Result<String> {
             continue;
         }
         params.insert(py_ident(n));
-        carriers.push((py_ident(n), info.shape.rows.clone(), info.shape.cols.clone()));
+        carriers.push((
+            py_ident(n),
+            info.shape.rows.clone(),
+            info.shape.cols.clone(),
+        ));
     }
     for (p, (r, c)) in &e.upstreams {
         params.insert(p.clone());
@@ -129,7 +133,11 @@ pub fn function(g: &Graph, f: &Function) -> Result<String> {
     let mut body = String::new();
     body.push_str(&dim_lines.concat());
     for n in &e.dim_scalars {
-        body.push_str(&format!("    {} = float({})\n", py_ident(n), dim_var(&n.ident())));
+        body.push_str(&format!(
+            "    {} = float({})\n",
+            py_ident(n),
+            dim_var(&n.ident())
+        ));
     }
     for (n, code) in &e.def_lines {
         body.push_str(&format!("    {} = {}\n", py_ident(n), code));
@@ -272,7 +280,12 @@ impl<'a> Emitter<'a> {
             Op::Diag => format!("np.diagflat({})", k[0]),
             Op::DiagPart => format!("np.diag({}).reshape(-1, 1)", k[0]),
             Op::Vec => format!("{}.reshape(-1, 1, order='F')", k[0]),
-            Op::Unvec => format!("{}.reshape(({}, {}), order='F')", k[0], self.dim(&r), self.dim(&c)),
+            Op::Unvec => format!(
+                "{}.reshape(({}, {}), order='F')",
+                k[0],
+                self.dim(&r),
+                self.dim(&c)
+            ),
             Op::Softmax => format!("_softmax({})", k[0]),
             Op::LogSumExp => format!("_logsumexp({})", k[0]),
             Op::KronGradA => format!("_kron_grad_a({}, {})", k[0], k[1]),

@@ -75,9 +75,7 @@ impl Name {
             Some(s) if s.chars().all(|c| c.is_ascii_digit()) => {
                 let digits: String = s
                     .chars()
-                    .map(|c| {
-                        char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c)
-                    })
+                    .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
                     .collect();
                 format!("{base}{digits}")
             }
@@ -88,7 +86,10 @@ impl Name {
 
     /// Upper-case Latin or Greek capital: a matrix by convention.
     pub fn is_upper(&self) -> bool {
-        self.base.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        self.base
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase())
     }
 
     /// Parse an identifier or LaTeX spelling (`W_{1}`, `W_1`, `\mathcal{L}_1`,
@@ -97,12 +98,21 @@ impl Name {
         let s = s.trim();
         let mut t = s.to_string();
         for deco in [
-            "\\mathcal", "\\mathbf", "\\boldsymbol", "\\bm", "\\vec", "\\mathrm", "\\text",
+            "\\mathcal",
+            "\\mathbf",
+            "\\boldsymbol",
+            "\\bm",
+            "\\vec",
+            "\\mathrm",
+            "\\text",
             "\\operatorname",
         ] {
             t = t.replace(deco, "");
         }
-        let t: String = t.chars().filter(|c| !matches!(c, '{' | '}' | ' ')).collect();
+        let t: String = t
+            .chars()
+            .filter(|c| !matches!(c, '{' | '}' | ' '))
+            .collect();
         let t = t.trim_start_matches('\\');
         let (base, sub) = match t.split_once('_') {
             Some((b, s)) => (b, Some(s.to_string())),
@@ -133,14 +143,47 @@ impl fmt::Display for Name {
 }
 
 const GREEK: &[(&str, &str)] = &[
-    ("alpha", "α"), ("beta", "β"), ("gamma", "γ"), ("delta", "δ"), ("epsilon", "ϵ"),
-    ("varepsilon", "ε"), ("zeta", "ζ"), ("eta", "η"), ("theta", "θ"), ("vartheta", "ϑ"),
-    ("iota", "ι"), ("kappa", "κ"), ("lambda", "λ"), ("mu", "μ"), ("nu", "ν"), ("xi", "ξ"),
-    ("pi", "π"), ("varpi", "ϖ"), ("rho", "ρ"), ("varrho", "ϱ"), ("sigma", "σ"),
-    ("varsigma", "ς"), ("tau", "τ"), ("upsilon", "υ"), ("phi", "ϕ"), ("varphi", "φ"),
-    ("chi", "χ"), ("psi", "ψ"), ("omega", "ω"), ("ell", "ℓ"), ("Gamma", "Γ"), ("Delta", "Δ"),
-    ("Theta", "Θ"), ("Lambda", "Λ"), ("Xi", "Ξ"), ("Pi", "Π"), ("Sigma", "Σ"),
-    ("Upsilon", "Υ"), ("Phi", "Φ"), ("Psi", "Ψ"), ("Omega", "Ω"),
+    ("alpha", "α"),
+    ("beta", "β"),
+    ("gamma", "γ"),
+    ("delta", "δ"),
+    ("epsilon", "ϵ"),
+    ("varepsilon", "ε"),
+    ("zeta", "ζ"),
+    ("eta", "η"),
+    ("theta", "θ"),
+    ("vartheta", "ϑ"),
+    ("iota", "ι"),
+    ("kappa", "κ"),
+    ("lambda", "λ"),
+    ("mu", "μ"),
+    ("nu", "ν"),
+    ("xi", "ξ"),
+    ("pi", "π"),
+    ("varpi", "ϖ"),
+    ("rho", "ρ"),
+    ("varrho", "ϱ"),
+    ("sigma", "σ"),
+    ("varsigma", "ς"),
+    ("tau", "τ"),
+    ("upsilon", "υ"),
+    ("phi", "ϕ"),
+    ("varphi", "φ"),
+    ("chi", "χ"),
+    ("psi", "ψ"),
+    ("omega", "ω"),
+    ("ell", "ℓ"),
+    ("Gamma", "Γ"),
+    ("Delta", "Δ"),
+    ("Theta", "Θ"),
+    ("Lambda", "Λ"),
+    ("Xi", "Ξ"),
+    ("Pi", "Π"),
+    ("Sigma", "Σ"),
+    ("Upsilon", "Υ"),
+    ("Phi", "Φ"),
+    ("Psi", "Ψ"),
+    ("Omega", "Ω"),
 ];
 
 /// The Unicode letter of a Greek command name.
@@ -382,9 +425,20 @@ impl Expr {
         use ExprKind::*;
         match &self.kind {
             Num(_) | Name(_) | Ones | Upstream { .. } => vec![],
-            Indicator(a) | Neg(a) | Transpose(a) | InvTranspose(a) | Apply(_, a) | Norm(a, _)
-            | Det(a) | Group(a) => vec![a],
-            Add(a, b) | Sub(a, b) | Hadamard(a, b) | Kron(a, b) | Frac(a, b) | Power(a, b)
+            Indicator(a)
+            | Neg(a)
+            | Transpose(a)
+            | InvTranspose(a)
+            | Apply(_, a)
+            | Norm(a, _)
+            | Det(a)
+            | Group(a) => vec![a],
+            Add(a, b)
+            | Sub(a, b)
+            | Hadamard(a, b)
+            | Kron(a, b)
+            | Frac(a, b)
+            | Power(a, b)
             | ElemPower(a, b) => vec![a, b],
             Chain(items) => items.iter().map(|(_, e)| e).collect(),
         }

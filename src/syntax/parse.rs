@@ -155,7 +155,11 @@ fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let found = if src[start.min(src.len())..].trim().is_empty() {
         "unexpected end of input".to_string()
     } else if start < src.len() {
-        let t: String = src[start..].chars().take_while(|c| *c != '\n').take(12).collect();
+        let t: String = src[start..]
+            .chars()
+            .take_while(|c| *c != '\n')
+            .take(12)
+            .collect();
         format!("unexpected `{t}`")
     } else {
         "unexpected end of input".to_string()
@@ -211,7 +215,12 @@ fn internal(p: &Pair<Rule>) -> Diagnostic {
 fn is_kw(r: Rule) -> bool {
     matches!(
         r,
-        Rule::frac_kw | Rule::kw_sqrt | Rule::kw_top | Rule::kw_partial | Rule::kw_nabla | Rule::kw_r
+        Rule::frac_kw
+            | Rule::kw_sqrt
+            | Rule::kw_top
+            | Rule::kw_partial
+            | Rule::kw_nabla
+            | Rule::kw_r
     )
 }
 
@@ -239,14 +248,17 @@ fn build_stmt(p: Pair<Rule>) -> Result<Stmt> {
                     _ => return Err(internal(&q)),
                 }
             }
-            let space = space.ok_or_else(|| Diagnostic::new(ErrorKind::Parse, "missing space").at(span))?;
+            let space =
+                space.ok_or_else(|| Diagnostic::new(ErrorKind::Parse, "missing space").at(span))?;
             Ok(Stmt::Decl { names, space, span })
         }
         Rule::fundef => {
             let mut it = p.into_inner();
             let (f, x, b) = (it.next(), it.next(), it.next());
             let (Some(f), Some(x), Some(b)) = (f, x, b) else {
-                return Err(Diagnostic::new(ErrorKind::Internal, "malformed function definition").at(span));
+                return Err(
+                    Diagnostic::new(ErrorKind::Internal, "malformed function definition").at(span),
+                );
             };
             let fq = first(f)?;
             let name = match fq.as_rule() {
@@ -278,7 +290,12 @@ fn build_stmt(p: Pair<Rule>) -> Result<Stmt> {
                 _ => QueryOrder::First,
             };
             let (of, wrt) = query_names(q)?;
-            Ok(Stmt::Query(Query { order, of, wrt, span }))
+            Ok(Stmt::Query(Query {
+                order,
+                of,
+                wrt,
+                span,
+            }))
         }
         Rule::expr_stmt => Ok(Stmt::Expr(build_expr(first(p)?)?)),
         _ => Err(internal(&p)),
@@ -359,7 +376,10 @@ fn build_dim(p: Pair<Rule>) -> Result<DimAst> {
     let factors: Vec<Pair<Rule>> = kids(p).collect();
     if factors.len() > 1 {
         return Ok(DimAst::Prod(
-            factors.into_iter().map(build_dim_factor).collect::<Result<_>>()?,
+            factors
+                .into_iter()
+                .map(build_dim_factor)
+                .collect::<Result<_>>()?,
         ));
     }
     let q = factors
@@ -372,11 +392,14 @@ fn build_dim(p: Pair<Rule>) -> Result<DimAst> {
 fn build_dim_factor(q: Pair<Rule>) -> Result<DimAst> {
     match q.as_rule() {
         Rule::int => {
-            let n: u64 = q.as_str().parse().map_err(|_| {
-                Diagnostic::new(ErrorKind::Limit, "dimension too large").at(sp(&q))
-            })?;
+            let n: u64 = q
+                .as_str()
+                .parse()
+                .map_err(|_| Diagnostic::new(ErrorKind::Limit, "dimension too large").at(sp(&q)))?;
             if n == 0 {
-                return Err(Diagnostic::new(ErrorKind::Shape, "a dimension must be positive").at(sp(&q)));
+                return Err(
+                    Diagnostic::new(ErrorKind::Shape, "a dimension must be positive").at(sp(&q)),
+                );
             }
             Ok(DimAst::Int(n))
         }
@@ -396,7 +419,12 @@ pub(crate) fn build_name(p: &Pair<Rule>) -> Result<Name> {
 fn collect_name(p: Pair<Rule>, base: &mut Option<(String, NameKind)>, sub: &mut Option<String>) {
     match p.as_rule() {
         Rule::latin => *base = Some((p.as_str().to_string(), NameKind::Latin)),
-        Rule::greek => *base = Some((p.as_str().trim_start_matches('\\').to_string(), NameKind::Greek)),
+        Rule::greek => {
+            *base = Some((
+                p.as_str().trim_start_matches('\\').to_string(),
+                NameKind::Greek,
+            ))
+        }
         Rule::sub_char | Rule::sub_text => *sub = Some(p.as_str().replace(' ', "")),
         _ => {
             for q in p.into_inner() {
@@ -486,7 +514,10 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
                 }
             }
             if items.len() == 1 {
-                return Ok(items.pop().map(|(_, e)| e).ok_or_else(|| internal_span(span))?);
+                return items
+                    .pop()
+                    .map(|(_, e)| e)
+                    .ok_or_else(|| internal_span(span));
             }
             Ok(mk(ExprKind::Chain(items), span))
         }
@@ -548,7 +579,9 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             }
             Ok(acc)
         }
-        Rule::number | Rule::digit_num => Ok(mk(ExprKind::Num(parse_number(p.as_str(), span)?), span)),
+        Rule::number | Rule::digit_num => {
+            Ok(mk(ExprKind::Num(parse_number(p.as_str(), span)?), span))
+        }
         Rule::name => Ok(mk(ExprKind::Name(build_name(&p)?), span)),
         Rule::call_word => {
             let w = first(p)?;
@@ -563,7 +596,10 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             let (Some(a), Some(b)) = (it.next(), it.next()) else {
                 return Err(internal_span(span));
             };
-            Ok(mk(ExprKind::Frac(bx(build_expr(a)?), bx(build_expr(b)?)), span))
+            Ok(mk(
+                ExprKind::Frac(bx(build_expr(a)?), bx(build_expr(b)?)),
+                span,
+            ))
         }
         Rule::sqrt => {
             let e = build_expr(first(p)?)?;
@@ -675,7 +711,9 @@ fn parse_number(s: &str, span: Span) -> Result<BigRational> {
     }
     let bad = || Diagnostic::new(ErrorKind::Parse, format!("`{s}` is not a number")).at(span);
     match s.split_once('.') {
-        None => Ok(BigRational::from_integer(s.parse::<BigInt>().map_err(|_| bad())?)),
+        None => Ok(BigRational::from_integer(
+            s.parse::<BigInt>().map_err(|_| bad())?,
+        )),
         Some((i, f)) => {
             let digits = format!("{i}{f}");
             let num: BigInt = digits.parse().map_err(|_| bad())?;

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 /// The fixture files under `tests/fixtures/<dir>`, sorted.
 pub fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
     let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -17,7 +19,9 @@ pub fn fixtures(dir: &str) -> Vec<PathBuf> {
 
 /// The fixture's name without extension.
 pub fn stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// `% reference[W]: LATEX` lines of a fixture: (variable, reference).
@@ -41,7 +45,12 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
         .spawn()
         .expect("spawn matcalc");
     if let Some(s) = stdin {
-        child.stdin.take().expect("stdin").write_all(s.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(s.as_bytes())
+            .expect("write stdin");
     } else {
         drop(child.stdin.take());
     }
