@@ -13,13 +13,18 @@ const PROBLEMS: [(&str, &str); 3] = [
 fn parse_to_print(src: &str) -> Vec<String> {
     let mut p = Problem::new(src).expect("example parses");
     let answers = p.answers().expect("example answers");
-    answers.iter().map(|a| p.latex(a, Default::default())).collect()
+    answers
+        .iter()
+        .map(|a| p.latex(a, Default::default()))
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse-to-print");
     for (name, src) in PROBLEMS {
-        g.bench_function(name, |b| b.iter(|| parse_to_print(std::hint::black_box(src))));
+        g.bench_function(name, |b| {
+            b.iter(|| parse_to_print(std::hint::black_box(src)))
+        });
     }
     g.finish();
     let mut g = c.benchmark_group("check");
@@ -29,7 +34,10 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut p = Problem::new(src).expect("parses");
                 let answers = p.answers().expect("answers");
-                answers.iter().map(|a| p.check(a, 1).map(|r| r.rel_error).unwrap_or(f64::NAN)).sum::<f64>()
+                answers
+                    .iter()
+                    .map(|a| p.check(a, 1).map(|r| r.rel_error).unwrap_or(f64::NAN))
+                    .sum::<f64>()
             })
         });
     }

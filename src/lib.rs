@@ -1,4 +1,28 @@
-//! matcalc: symbolic matrix calculus.
+//! matcalc: symbolic matrix calculus for LaTeX losses.
+//!
+//! Parse a problem, derive its gradients by reverse-mode accumulation, print
+//! them as a textbook would, and prove them with finite differences.
+//!
+//! ```
+//! let mut p = matcalc::Problem::new("x \\in \\mathbb{R}^{n}\nf = x^T x\n\\nabla_x f").unwrap();
+//! let a = p.answers().unwrap();
+//! assert_eq!(p.latex(&a[0], Default::default()), "2 x");
+//! ```
+//!
+//! # Source layout
+//!
+//! One module per stage; each reads the one before it and nothing after it.
+//!
+//! - [`syntax`]: `grammar/matcalc.pest` → spanned AST ([`syntax::ast`]).
+//! - [`shape`]: names and shapes → typed tree.
+//! - [`ir`]: the hash-consed, canonical expression graph.
+//! - [`diff`]: reverse-mode differentiation, one rule per operator.
+//! - [`numeric`]: evaluation, random instances, finite differences.
+//! - [`print`](mod@print): LaTeX, text, NumPy.
+//! - [`problem`]: the pipeline as a library; [`cli`]: the command line.
+//! - [`diagnostic`]: the one error type every stage returns.
+
+pub mod cli;
 pub mod diagnostic;
 pub mod diff;
 pub mod ir;
@@ -7,5 +31,10 @@ pub mod print;
 pub mod problem;
 pub mod shape;
 pub mod syntax;
+
+pub use diagnostic::{Diagnostic, ErrorKind};
 pub use problem::{Answer, Kind, Problem, Question};
-pub mod cli;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
