@@ -8,6 +8,9 @@ use nalgebra::DMatrix;
 use num_traits::ToPrimitive;
 use std::collections::HashMap;
 
+/// Largest value evaluated, in entries (declared sizes and Kronecker products).
+pub const MAX_ENTRIES: usize = 1 << 20;
+
 /// A value: every scalar is a 1×1 matrix.
 pub type M = DMatrix<f64>;
 
@@ -79,6 +82,12 @@ impl<'a> Evaluator<'a> {
         let g = self.g;
         let node = g.node(id);
         let (r, c) = dims_of(&node.shape, &self.inst.sizes);
+        if r.saturating_mul(c) > MAX_ENTRIES {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                format!("a value of {r} × {c} entries exceeds the evaluation limit of {MAX_ENTRIES} entries"),
+            ));
+        }
         Ok(match &node.op {
             Op::Var(n) => match self.inst.values.get(n) {
                 Some(v) => v.clone(),

@@ -47,9 +47,9 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
 pub fn size_of(d: &Dim, sizes: &BTreeMap<String, usize>) -> usize {
     match d {
         Dim::One => 1,
-        Dim::Num(n) => *n as usize,
+        Dim::Num(n) => usize::try_from(*n).unwrap_or(usize::MAX),
         Dim::Sym(s) => sizes.get(s).copied().unwrap_or(3),
-        Dim::Mul(a, b) => size_of(a, sizes) * size_of(b, sizes),
+        Dim::Mul(a, b) => size_of(a, sizes).saturating_mul(size_of(b, sizes)),
     }
 }
 
@@ -92,6 +92,10 @@ impl Instance {
         let mut values = BTreeMap::new();
         for (name, info) in &g.vars {
             let (r, c) = dims_of(&info.shape, &sizes);
+            if r.saturating_mul(c) > super::eval::MAX_ENTRIES {
+                // Too large to sample: evaluation reports the limit by name.
+                continue;
+            }
             let v = if info.is_dim {
                 let n = sizes.get(&name.ident()).copied().unwrap_or(3);
                 DMatrix::from_element(1, 1, n as f64)
