@@ -492,16 +492,22 @@ impl Graph {
     /// The sum of coefficient–term pairs, like terms collected, in order.
     pub fn sum_terms(&mut self, terms: &[(Q, Id)], shape: &Shape) -> Id {
         let mut merged: Vec<(Q, Id)> = Vec::new();
+        let mut keys: Vec<Vec<Id>> = Vec::new();
         for (c, t) in terms {
             for (c2, t2) in self.terms(*t) {
                 let c = c * &c2;
-                match merged.iter_mut().find(|(_, x)| *x == t2) {
-                    Some(slot) => slot.0 += c,
-                    None => merged.push((c, t2)),
+                let key = self.term_key(t2);
+                match keys.iter().position(|k| *k == key) {
+                    Some(i) => merged[i].0 += c,
+                    None => {
+                        merged.push((c, t2));
+                        keys.push(key);
+                    }
                 }
             }
         }
         merged.retain(|(c, t)| !c.is_zero() && !matches!(self.nodes[*t].op, Op::Zero));
+        let _ = keys;
         let mut acc: Option<Id> = None;
         for (c, t) in merged {
             let x = self.scale(c, t);
@@ -580,18 +586,125 @@ impl Graph {
         }
     }
 
-    fn build_product(&mut self, coef: Q, mut scalars: Vec<Id>, mats: Vec<Id>, shape: &Shape) -> Id {
+    /// A matrix factor as (base, integer exponent): `X^{-1}` is (X, -1),
+    /// `X^3` is (X, 3), `(X^{-1})^2` is (X, -2).
+    fn mat_power(&self, id: Id) -> (Id, i64) {
+        let n = &self.nodes[id];
+        match &n.op {
+            Op::Inv => {
+                let k = n.kids[0];
+                match &self.nodes[k].op {
+                    Op::MatPow(p) => (self.nodes[k].kids[0], -(*p as i64)),
+                    _ => (k, -1),
+                }
+            }
+            Op::MatPow(p) => {
+                let k = n.kids[0];
+                match &self.nodes[k].op {
+                    Op::Inv => (self.nodes[k].kids[0], -(*p as i64)),
+                    _ => (k, *p as i64),
+                }
+            }
+            _ => (id, 1),
+        }
+    }
+
+    fn from_mat_power(&mut self, base: Id, e: i64) -> Id {
+        let s = self.nodes[base].shape.clone();
+        let mag = e.unsigned_abs().min(u32::MAX as u64) as u32;
+        let b = if e < 0 { self.raw(Op::Inv, vec![base], s.clone()) } else { base };
+        if mag == 1 {
+            b
+        } else {
+            self.raw(Op::MatPow(mag), vec![b], s)
+        }
+    }
+
+    /// Merge adjacent powers of the same matrix (`X^{-1} X = I`, `X X = X^2`).
+    fn merge_powers(&mut self, mats: &[Id]) -> Vec<Id> {
+        let mut stack: Vec<(Id, i64)> = Vec::new();
+        for &m in mats {
+            let (b, e) = self.mat_power(m);
+            match stack.last_mut() {
+                Some(top) if top.0 == b => {
+                    top.1 += e;
+                    if top.1 == 0 {
+                        stack.pop();
+                    }
+                }
+                _ => stack.push((b, e)),
+            }
+        }
+        stack.into_iter().map(|(b, e)| self.from_mat_power(b, e)).collect()
+    }
+
+    /// `(A B C)^{-1}` of square factors as `C^{-1} B^{-1} A^{-1}`, or `None`.
+    fn expand_inverse(&mut self, id: Id) -> Option<Vec<Id>> {
+        if self.nodes[id].op != Op::Inv {
+            return None;
+        }
+        let k = self.nodes[id].kids[0];
+        if self.nodes[k].op != Op::Mul {
+            return None;
+        }
+        let (coef, scalars, mats) = self.factors(k);
+        if !coef.is_one() || !scalars.is_empty() || mats.len() < 2 {
+            return None;
+        }
+        if !mats.iter().all(|m| self.nodes[*m].shape.is_square()) {
+            return None;
+        }
+        Some(mats.into_iter().rev().map(|m| self.inv(m)).collect())
+    }
+
+    fn build_product(&mut self, coef: Q, scalars: Vec<Id>, mats: Vec<Id>, shape: &Shape) -> Id {
         if coef.is_zero() || mats.iter().any(|m| self.nodes[*m].op == Op::Zero) {
             return self.zero(shape);
         }
-        scalars.sort_by_key(|s| self.scalar_key(*s));
-        let mut mats2: Vec<Id> = Vec::new();
-        let n = mats.len();
-        for m in mats {
-            if n > 1 && self.nodes[m].op == Op::Identity {
-                continue;
+        // Scalars: sorted by base, equal bases merged into one power.
+        let mut sc: Vec<(Id, Q)> = scalars
+            .iter()
+            .map(|&s| match &self.nodes[s].op {
+                Op::Pow(q) => (self.nodes[s].kids[0], q.clone()),
+                _ => (s, Q::one()),
+            })
+            .collect();
+        sc.sort_by_key(|(b, _)| self.scalar_key(*b));
+        let mut merged: Vec<(Id, Q)> = Vec::new();
+        for (b, q) in sc {
+            match merged.last_mut() {
+                Some(top) if top.0 == b => top.1 += q,
+                _ => merged.push((b, q)),
             }
-            mats2.push(m);
+        }
+        let mut scalars = Vec::new();
+        for (b, q) in merged {
+            if !q.is_zero() {
+                scalars.push(self.pow(b, q));
+            }
+        }
+        let n = mats.len();
+        let plain: Vec<Id> = mats
+            .iter()
+            .copied()
+            .filter(|m| !(n > 1 && self.nodes[*m].op == Op::Identity))
+            .collect();
+        let mut mats2 = self.merge_powers(&plain);
+        // Expand an inverse of a product only where factors then cancel.
+        if plain.iter().any(|m| self.nodes[*m].op == Op::Inv) {
+            let mut expanded = Vec::new();
+            for &m in &plain {
+                match self.expand_inverse(m) {
+                    Some(xs) => expanded.extend(xs),
+                    None => expanded.push(m),
+                }
+            }
+            if expanded.len() != plain.len() {
+                let e = self.merge_powers(&expanded);
+                if e.len() < mats2.len() {
+                    mats2 = e;
+                }
+            }
         }
         if mats2.is_empty() && n > 0 {
             // Only identities: keep one, of the product's shape.
@@ -621,12 +734,46 @@ impl Graph {
         let Some(body) = acc else {
             return self.konst(coef);
         };
+        if let Some(c) = self.const_value(body).cloned() {
+            return self.konst(coef * c);
+        }
         if coef.is_one() {
             return body;
         }
         let k = self.konst(coef);
         let s = self.nodes[body].shape.clone();
         self.raw(Op::Mul, vec![k, body], s)
+    }
+
+    /// A dimension used as a scalar (`\mathrm{tr}(I_n) = n`).
+    pub fn dim_scalar(&mut self, d: &Dim) -> Id {
+        match d {
+            Dim::One => self.one(),
+            Dim::Num(n) => self.konst(Q::from_integer(BigInt::from(*n))),
+            Dim::Mul(a, b) => {
+                let (x, y) = (self.dim_scalar(a), self.dim_scalar(b));
+                self.mul(x, y)
+            }
+            Dim::Sym(s) => {
+                let name = match Name::from_cli(s) {
+                    Some(n) if n.ident() == *s => n,
+                    _ => Name {
+                        base: s.clone(),
+                        kind: crate::syntax::ast::NameKind::Word,
+                        sub: None,
+                    },
+                };
+                self.vars.entry(name.clone()).or_insert(VarInfo {
+                    shape: Shape::scalar(),
+                    symmetric: false,
+                    spd: false,
+                    positive: true,
+                    is_dim: true,
+                    declared: false,
+                });
+                self.var(&name, Shape::scalar())
+            }
+        }
     }
 
     /// `a b`: matrix product, or scaling when either is 1×1.
@@ -673,8 +820,57 @@ impl Graph {
         let (ca, a) = self.split_coef(a);
         let (cb, b) = self.split_coef(b);
         let s = self.nodes[a].shape.clone();
-        let h = self.raw(Op::Had, vec![a, b], s);
+        // Operands as (base, elementwise power); equal bases merge
+        // (`x \odot x^{\odot -1}` is ones), first occurrence keeps its place.
+        let mut ops: Vec<(Id, Q)> = Vec::new();
+        for x in self.had_operands(a).into_iter().chain(self.had_operands(b)) {
+            let (base, q) = match &self.nodes[x].op {
+                Op::Pow(q) => (self.nodes[x].kids[0], q.clone()),
+                _ => (x, Q::one()),
+            };
+            match ops.iter_mut().find(|(bb, _)| *bb == base) {
+                Some(slot) => slot.1 += q,
+                None => ops.push((base, q)),
+            }
+        }
+        let mut acc: Option<Id> = None;
+        for (base, q) in ops {
+            if q.is_zero() {
+                continue;
+            }
+            let x = self.pow(base, q);
+            acc = Some(match acc {
+                None => x,
+                Some(y) => self.raw(Op::Had, vec![y, x], s.clone()),
+            });
+        }
+        let h = match acc {
+            Some(h) => h,
+            None => self.ones(&s),
+        };
         self.scale(ca * cb, h)
+    }
+
+    fn had_operands(&self, id: Id) -> Vec<Id> {
+        if self.nodes[id].op == Op::Had {
+            let k = &self.nodes[id].kids;
+            let mut v = self.had_operands(k[0]);
+            v.extend(self.had_operands(k[1]));
+            v
+        } else {
+            vec![id]
+        }
+    }
+
+    /// The identity of a term up to the order of Hadamard operands.
+    fn term_key(&self, id: Id) -> Vec<Id> {
+        if self.nodes[id].op == Op::Had {
+            let mut v = self.had_operands(id);
+            v.sort();
+            v
+        } else {
+            vec![id]
+        }
     }
 
     /// `a \otimes b`.
@@ -889,6 +1085,19 @@ impl Graph {
     pub fn trace(&mut self, a: Id) -> Id {
         if self.is_scalar(a) {
             return a;
+        }
+        match self.nodes[a].op {
+            Op::Identity => {
+                let d = self.nodes[a].shape.rows.clone();
+                return self.dim_scalar(&d);
+            }
+            // tr(A ⊗ B) = tr(A) tr(B)
+            Op::Kron if self.nodes[a].kids.iter().all(|k| self.nodes[*k].shape.is_square()) => {
+                let (x, y) = (self.nodes[a].kids[0], self.nodes[a].kids[1]);
+                let (tx, ty) = (self.trace(x), self.trace(y));
+                return self.mul(tx, ty);
+            }
+            _ => {}
         }
         let (coef, scalars, mats) = self.factors(a);
         if !coef.is_one() || !scalars.is_empty() {

@@ -149,7 +149,79 @@ impl Printer {
     }
 
     /// A signed product: coefficient and factors; the sign is returned apart.
+    /// Scalars with negative powers become a fraction (`\frac{2}{N} X^T r`,
+    /// `\frac{x - a}{\|x - a\|}`).
     fn product(&self, g: &mut Graph, id: Id) -> (bool, String) {
+        let (coef, scalars, mats) = g.factors(id);
+        let neg = coef.is_negative();
+        let c = coef.abs();
+        let mut num_scalars = Vec::new();
+        let mut den = Vec::new();
+        for s in scalars {
+            if let Op::Pow(p) = g.op(s).clone() {
+                if p.is_negative() {
+                    let base = g.kids(s)[0];
+                    let inv = g.pow(base, -p);
+                    den.push(inv);
+                    continue;
+                }
+            }
+            num_scalars.push(s);
+        }
+        let single = mats.len() == 1;
+        let mut parts = Vec::new();
+        // Text keeps powers (`N⁻¹`), and so does `\beta^{-1} I`.
+        let structural = single && matches!(g.op(mats[0]), Op::Identity | Op::Ones);
+        if !den.is_empty() && (!self.latex() || structural) {
+            return self.product_plain(g, id);
+        }
+        if !den.is_empty() {
+            let mut d = Vec::new();
+            if !c.denom().is_one() {
+                d.push(c.denom().to_string());
+            }
+            let alone = den.len() == 1 && d.is_empty();
+            for x in den {
+                let p = self.expr(g, x);
+                d.push(if alone { p.0 } else { self.paren(p, NEG) });
+            }
+            let numer_int = c.numer().to_string();
+            if num_scalars.is_empty() && single && numer_int == "1" {
+                // \frac{M}{d}
+                let m = self.expr(g, mats[0]).0;
+                return (neg, format!("\\frac{{{m}}}{{{}}}", d.join(" ")));
+            }
+            let mut n = Vec::new();
+            if numer_int != "1" || num_scalars.is_empty() {
+                n.push(numer_int);
+            }
+            for x in num_scalars {
+                let p = self.expr(g, x);
+                n.push(self.paren(p, NEG));
+            }
+            parts.push(format!("\\frac{{{}}}{{{}}}", n.join(" "), d.join(" ")));
+        } else {
+            if !c.is_one() || (num_scalars.is_empty() && mats.is_empty()) {
+                parts.push(self.number(&coef));
+            }
+            for f in num_scalars {
+                let p = self.expr(g, f);
+                parts.push(self.paren(p, NEG));
+            }
+        }
+        for f in mats {
+            let p = self.expr(g, f);
+            // `c (a \odot b)` is `c a \odot b`: scalars commute with ⊙.
+            if single && p.1 == HAD && g.op(f) == &Op::Had {
+                parts.push(p.0);
+            } else {
+                parts.push(self.paren(p, NEG));
+            }
+        }
+        (neg, parts.join(" "))
+    }
+
+    fn product_plain(&self, g: &mut Graph, id: Id) -> (bool, String) {
         let (coef, scalars, mats) = g.factors(id);
         let neg = coef.is_negative();
         let mut parts = Vec::new();
@@ -203,7 +275,14 @@ impl Printer {
                 }
             }
             Op::Add => {
-                let terms = g.terms(id);
+                let mut terms = g.terms(id);
+                // A sum reads better opening with a positive term.
+                if terms[0].0.is_negative() {
+                    if let Some(i) = terms.iter().position(|(c, _)| !c.is_negative()) {
+                        let t = terms.remove(i);
+                        terms.insert(0, t);
+                    }
+                }
                 let mut s = String::new();
                 for (i, (c, t)) in terms.iter().enumerate() {
                     let x = g.scale(c.abs(), *t);
