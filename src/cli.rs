@@ -209,7 +209,20 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
                     "numpy": np,
                 }));
             }
-            let doc = serde_json::json!({"results": results, "notes": Vec::<String>::new()});
+            let notes: Vec<String> = ans
+                .iter()
+                .filter(|a| a.simplify_stop != "saturated")
+                .map(|a| {
+                    format!(
+                        "simplification of ∇_{} {} stopped at the {} ({} e-nodes); the answer is correct but may not be simplest",
+                        a.question.wrt.ident(),
+                        a.question.of.ident(),
+                        a.simplify_stop,
+                        a.egraph_nodes
+                    )
+                })
+                .collect();
+            let doc = serde_json::json!({"results": results, "notes": notes});
             out = serde_json::to_string_pretty(&doc).unwrap_or_default();
             out.push('\n');
         }

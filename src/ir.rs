@@ -561,7 +561,19 @@ impl Graph {
                     self.factor_into(a, false, coef, scalars, mats);
                     self.factor_into(b, false, coef, scalars, mats);
                 } else {
-                    scalars.push(id);
+                    // An inner product is one scalar factor; its own scalars
+                    // and constant come out (`(s x^T)(A x)` is `s x^T A x`).
+                    let (mut c2, mut s2, mut m2) = (Q::one(), Vec::new(), Vec::new());
+                    self.factor_into(a, false, &mut c2, &mut s2, &mut m2);
+                    self.factor_into(b, false, &mut c2, &mut s2, &mut m2);
+                    if c2.is_one() && s2.is_empty() {
+                        scalars.push(id);
+                    } else {
+                        *coef *= c2;
+                        scalars.extend(s2);
+                        let ip = self.build_product(Q::one(), vec![], m2, &Shape::scalar());
+                        scalars.push(ip);
+                    }
                 }
             }
             _ if node.shape.is_scalar() => scalars.push(id),
@@ -612,7 +624,11 @@ impl Graph {
     fn from_mat_power(&mut self, base: Id, e: i64) -> Id {
         let s = self.nodes[base].shape.clone();
         let mag = e.unsigned_abs().min(u32::MAX as u64) as u32;
-        let b = if e < 0 { self.raw(Op::Inv, vec![base], s.clone()) } else { base };
+        let b = if e < 0 {
+            self.raw(Op::Inv, vec![base], s.clone())
+        } else {
+            base
+        };
         if mag == 1 {
             b
         } else {
@@ -635,7 +651,10 @@ impl Graph {
                 _ => stack.push((b, e)),
             }
         }
-        stack.into_iter().map(|(b, e)| self.from_mat_power(b, e)).collect()
+        stack
+            .into_iter()
+            .map(|(b, e)| self.from_mat_power(b, e))
+            .collect()
     }
 
     /// `(A B C)^{-1}` of square factors as `C^{-1} B^{-1} A^{-1}`, or `None`.
@@ -1092,7 +1111,12 @@ impl Graph {
                 return self.dim_scalar(&d);
             }
             // tr(A ⊗ B) = tr(A) tr(B)
-            Op::Kron if self.nodes[a].kids.iter().all(|k| self.nodes[*k].shape.is_square()) => {
+            Op::Kron
+                if self.nodes[a]
+                    .kids
+                    .iter()
+                    .all(|k| self.nodes[*k].shape.is_square()) =>
+            {
                 let (x, y) = (self.nodes[a].kids[0], self.nodes[a].kids[1]);
                 let (tx, ty) = (self.trace(x), self.trace(y));
                 return self.mul(tx, ty);

@@ -30,6 +30,7 @@ pub mod numeric;
 pub mod print;
 pub mod problem;
 pub mod shape;
+pub mod simplify;
 pub mod syntax;
 
 pub use diagnostic::{Diagnostic, ErrorKind};

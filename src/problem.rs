@@ -45,8 +45,14 @@ pub struct Answer {
     pub kind: Kind,
     /// The answer's shape (the variable's, for a gradient).
     pub shape: Shape,
-    /// The answer's node in the problem's graph.
+    /// The answer's node in the problem's graph (simplified).
     pub id: Id,
+    /// The derived answer before simplification.
+    pub unsimplified: Id,
+    /// How the simplifier's run ended (`saturated`, `node limit 20000`, …).
+    pub simplify_stop: String,
+    /// The e-graph's size when the simplifier stopped.
+    pub egraph_nodes: usize,
     /// The objective's node.
     pub root: Id,
     /// The derivation behind it.
@@ -61,6 +67,8 @@ pub struct Problem {
     pub typed: Typed,
     /// The expression graph.
     pub graph: Graph,
+    /// Bounds of each simplification.
+    pub limits: crate::simplify::Limits,
 }
 
 impl Problem {
@@ -81,6 +89,7 @@ impl Problem {
             src: src.to_string(),
             typed,
             graph,
+            limits: Default::default(),
         })
     }
 
@@ -215,11 +224,16 @@ impl Problem {
             .typed
             .shape_of_name(&q.wrt)
             .unwrap_or_else(|| self.graph.shape(d.answer).clone());
+        let simple = crate::simplify::simplify(&mut self.graph, d.answer, &self.limits)
+            .map_err(with_span)?;
         Ok(Answer {
             question: q.clone(),
             kind: Kind::Gradient,
             shape,
-            id: d.answer,
+            id: simple.id,
+            unsimplified: d.answer,
+            simplify_stop: simple.stop,
+            egraph_nodes: simple.egraph_nodes,
             root,
             derivation: d,
         })

@@ -276,6 +276,21 @@ impl Printer {
             }
             Op::Add => {
                 let mut terms = g.terms(id);
+                // `A + A^T`, not `A^T + A`.
+                let mut i = 0;
+                while i < terms.len() {
+                    let t = terms[i].1;
+                    let later = (i + 1..terms.len())
+                        .find(|&j| *g.op(t) == Op::Transpose && g.kids(t)[0] == terms[j].1);
+                    match later {
+                        Some(j) => {
+                            let x = terms.remove(j);
+                            terms.insert(i, x);
+                            i += 2;
+                        }
+                        None => i += 1,
+                    }
+                }
                 // A sum reads better opening with a positive term.
                 if terms[0].0.is_negative() {
                     if let Some(i) = terms.iter().position(|(c, _)| !c.is_negative()) {

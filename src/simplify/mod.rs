@@ -1,0 +1,313 @@
+//! Stage 5: simplification by equality saturation (egg). The answer's graph
+//! becomes an e-graph whose analysis carries shape, symmetry and constants;
+//! rule groups (`rules/`) grow it within bounds; the cheapest form by printed
+//! length is extracted back into the canonical graph, and checked numerically
+//! against the unsimplified answer before anyone sees it.
+
+pub mod analysis;
+pub mod cost;
+pub mod lang;
+pub mod rules;
+
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::ir::{Graph, Id as NodeId, Op};
+use crate::numeric::eval::eval;
+use crate::numeric::fd::valid_instance;
+use analysis::{AtomFacts, Facts, EG};
+use egg::{Extractor, Id, Language, RecExpr, Runner, StopReason, Symbol};
+use lang::{Mat, Rat};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Bounds of one simplification run.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Most e-nodes.
+    pub nodes: usize,
+    /// Most iterations.
+    pub iters: usize,
+    /// Most time (a safety net: the node and iteration limits bind first on
+    /// every corpus problem, which keeps output deterministic).
+    pub time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            nodes: 20_000,
+            iters: 8,
+            time: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A simplified answer and how the run ended.
+#[derive(Clone, Debug)]
+pub struct Simplified {
+    /// The simplified node.
+    pub id: NodeId,
+    /// Why egg stopped: `saturated`, `node limit 20000`, ….
+    pub stop: String,
+    /// E-graph size at the end.
+    pub egraph_nodes: usize,
+}
+
+struct Convert<'g> {
+    g: &'g mut Graph,
+    atoms: HashMap<Symbol, AtomFacts>,
+    memo: HashMap<NodeId, Id>,
+    expr: RecExpr<Mat>,
+}
+
+impl Convert<'_> {
+    fn atom(&mut self, id: NodeId) -> Id {
+        let sym = Symbol::from(format!("n{id}"));
+        if !self.atoms.contains_key(&sym) {
+            let shape = self.g.shape(id).clone();
+            let symmetric = shape.is_square() && self.g.is_symmetric(id);
+            let identity = *self.g.op(id) == Op::Identity;
+            let latex = crate::print::to_latex(self.g, id, Default::default());
+            self.atoms.insert(
+                sym,
+                AtomFacts {
+                    shape,
+                    symmetric,
+                    identity,
+                    tokens: token_count(&latex).max(1),
+                },
+            );
+        }
+        self.expr.add(Mat::Atom(sym))
+    }
+
+    fn add(&mut self, id: NodeId) -> Id {
+        if let Some(&e) = self.memo.get(&id) {
+            return e;
+        }
+        let node = self.g.node(id).clone();
+        let k = node.kids.clone();
+        let e = match &node.op {
+            Op::Add => {
+                let (a, b) = (self.add(k[0]), self.add(k[1]));
+                self.expr.add(Mat::Add([a, b]))
+            }
+            Op::Mul => {
+                let (a, b) = (self.add(k[0]), self.add(k[1]));
+                self.expr.add(Mat::Mul([a, b]))
+            }
+            Op::Had => {
+                let (a, b) = (self.add(k[0]), self.add(k[1]));
+                self.expr.add(Mat::Had([a, b]))
+            }
+            Op::Kron => {
+                let (a, b) = (self.add(k[0]), self.add(k[1]));
+                self.expr.add(Mat::Kron([a, b]))
+            }
+            Op::Transpose => {
+                let a = self.add(k[0]);
+                self.expr.add(Mat::T(a))
+            }
+            Op::Inv => {
+                let a = self.add(k[0]);
+                self.expr.add(Mat::Inv(a))
+            }
+            Op::Trace => {
+                let a = self.add(k[0]);
+                self.expr.add(Mat::Trace(a))
+            }
+            Op::Det => {
+                let a = self.add(k[0]);
+                self.expr.add(Mat::Det(a))
+            }
+            Op::LogDet => {
+                let a = self.add(k[0]);
+                self.expr.add(Mat::LogDet(a))
+            }
+            Op::Const(q) => self.expr.add(Mat::Num(Rat(q.clone()))),
+            // Everything else (names, functions, norms) is an atom.
+            _ => self.atom(id),
+        };
+        self.memo.insert(id, e);
+        e
+    }
+}
+
+/// Tokens of a LaTeX string: commands, letters, digits, symbols.
+pub fn token_count(s: &str) -> usize {
+    let s = s.replace("\\left", "").replace("\\right", "");
+    let mut n = 0;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            while chars.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                chars.next();
+            }
+            n += 1;
+        } else if !c.is_whitespace() && c != '{' && c != '}' {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn back(g: &mut Graph, expr: &RecExpr<Mat>, atoms: &HashMap<Symbol, NodeId>) -> Result<NodeId> {
+    let mut ids: Vec<NodeId> = Vec::with_capacity(expr.as_ref().len());
+    for node in expr.as_ref() {
+        let c = |i: &Id| ids[usize::from(*i)];
+        let id = match node {
+            Mat::Add([a, b]) => g.add(c(a), c(b)),
+            Mat::Mul([a, b]) => g.mul(c(a), c(b)),
+            Mat::Had([a, b]) => g.had(c(a), c(b)),
+            Mat::Kron([a, b]) => g.kron(c(a), c(b)),
+            Mat::T(a) => g.t(c(a)),
+            Mat::Inv(a) => g.inv(c(a)),
+            Mat::Trace(a) => g.trace(c(a)),
+            Mat::Det(a) => g.raw(Op::Det, vec![c(a)], crate::shape::Shape::scalar()),
+            Mat::LogDet(a) => g.raw(Op::LogDet, vec![c(a)], crate::shape::Shape::scalar()),
+            Mat::Eye(a) => {
+                let d = g.shape(c(a)).rows.clone();
+                g.identity(&d)
+            }
+            Mat::Num(q) => g.konst(q.0.clone()),
+            Mat::Atom(s) => *atoms.get(s).ok_or_else(|| {
+                Diagnostic::new(ErrorKind::Internal, format!("extracted unknown atom {s}"))
+            })?,
+        };
+        ids.push(id);
+    }
+    ids.last()
+        .copied()
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty extraction"))
+}
+
+fn describe(r: &Option<StopReason>) -> String {
+    match r {
+        Some(StopReason::Saturated) => "saturated".into(),
+        Some(StopReason::IterationLimit(n)) => format!("iteration limit {n}"),
+        Some(StopReason::NodeLimit(n)) => format!("node limit {n}"),
+        Some(StopReason::TimeLimit(t)) => format!("time limit {t}s"),
+        Some(StopReason::Other(s)) => s.clone(),
+        None => "not run".into(),
+    }
+}
+
+/// Simplify `id` (an answer); the result is numerically equal to `id` on
+/// random instances, or this returns an internal error.
+///
+/// ```
+/// let mut p = matcalc::Problem::new("x \\in \\mathbb{R}^{n}\nB \\in \\mathbb{R}^{n \\times n}\nf = x^T B x\n\\nabla_x f").unwrap();
+/// let a = p.answers().unwrap();
+/// assert_eq!(p.latex(&a[0], Default::default()), "(B + B^T) x");
+/// ```
+pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified> {
+    let mut conv = Convert {
+        g,
+        atoms: HashMap::new(),
+        memo: HashMap::new(),
+        expr: RecExpr::default(),
+    };
+    conv.add(id);
+    let Convert { g, atoms, expr, .. } = conv;
+    let atom_ids: HashMap<Symbol, NodeId> = atoms
+        .keys()
+        .map(|s| (*s, s.as_str()[1..].parse::<NodeId>().unwrap_or(usize::MAX)))
+        .collect();
+    let facts = Facts {
+        atoms,
+        unsound: None,
+    };
+    let runner = Runner::<Mat, Facts>::new(facts)
+        .with_expr(&expr)
+        .with_node_limit(limits.nodes)
+        .with_iter_limit(limits.iters)
+        .with_time_limit(limits.time)
+        .with_hook(|r| match &r.egraph.analysis.unsound {
+            Some(m) => Err(format!("unsound merge: {m}")),
+            None => Ok(()),
+        })
+        .run(&rules::all());
+    if let Some(m) = &runner.egraph.analysis.unsound {
+        return Err(Diagnostic::new(
+            ErrorKind::Internal,
+            format!("the simplifier merged unequal facts ({m}); this is a bug, please report it"),
+        ));
+    }
+    let root = runner.egraph.find(runner.roots[0]);
+    let extractor = Extractor::new(
+        &runner.egraph,
+        cost::Tokens {
+            egraph: &runner.egraph,
+        },
+    );
+    let (_, best) = extractor.find_best(root);
+    let out = back(g, &best, &atom_ids)?;
+    verify(g, id, out)?;
+    Ok(Simplified {
+        id: out,
+        stop: describe(&runner.stop_reason),
+        egraph_nodes: runner.egraph.total_number_of_nodes(),
+    })
+}
+
+/// The simplified answer must equal the original on random instances.
+pub fn verify(g: &Graph, original: NodeId, simplified: NodeId) -> Result<()> {
+    if original == simplified {
+        return Ok(());
+    }
+    for seed in [101u64, 202] {
+        let (inst, _) = match valid_instance(g, seed, &[original, simplified]) {
+            Ok(x) => x,
+            // No instance to compare on: the check command reports domains.
+            Err(e) if e.kind == ErrorKind::Domain => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let (a, b) = (eval(g, &inst, original)?, eval(g, &inst, simplified)?);
+        let scale = a.norm().max(b.norm()).max(1e-12);
+        if a.shape() != b.shape() || (&a - &b).norm() > 1e-8 * scale {
+            return Err(Diagnostic::new(
+                ErrorKind::Internal,
+                "the simplified answer differs numerically from the derived one; this is a bug, please report it",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the rules can prove `a = b` (both in one e-graph).
+pub fn provably_equal(g: &mut Graph, a: NodeId, b: NodeId, limits: &Limits) -> bool {
+    let mut conv = Convert {
+        g,
+        atoms: HashMap::new(),
+        memo: HashMap::new(),
+        expr: RecExpr::default(),
+    };
+    let ea = conv.add(a);
+    let eb = conv.add(b);
+    let Convert { atoms, expr, .. } = conv;
+    let nodes = expr.as_ref().to_vec();
+    let facts = Facts {
+        atoms,
+        unsound: None,
+    };
+    let mut eg = EG::new(facts);
+    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        let n = n.map_children(|c| map[usize::from(c)]);
+        map.push(eg.add(n));
+    }
+    let (ra, rb) = (map[usize::from(ea)], map[usize::from(eb)]);
+    let runner = Runner::<Mat, Facts>::new(Facts::default())
+        .with_egraph(eg)
+        .with_node_limit(limits.nodes)
+        .with_iter_limit(limits.iters)
+        .with_time_limit(limits.time)
+        .with_hook(move |r| {
+            if r.egraph.find(ra) == r.egraph.find(rb) {
+                Err("proved".into())
+            } else {
+                Ok(())
+            }
+        })
+        .run(&rules::all());
+    runner.egraph.analysis.unsound.is_none() && runner.egraph.find(ra) == runner.egraph.find(rb)
+}
