@@ -621,7 +621,7 @@ impl Graph {
         }
     }
 
-    fn from_mat_power(&mut self, base: Id, e: i64) -> Id {
+    fn power_node(&mut self, base: Id, e: i64) -> Id {
         let s = self.nodes[base].shape.clone();
         let mag = e.unsigned_abs().min(u32::MAX as u64) as u32;
         let b = if e < 0 {
@@ -653,7 +653,7 @@ impl Graph {
         }
         stack
             .into_iter()
-            .map(|(b, e)| self.from_mat_power(b, e))
+            .map(|(b, e)| self.power_node(b, e))
             .collect()
     }
 
