@@ -1,5 +1,5 @@
 //! Each homework problem from text to printed answers (parse, shapes, graph,
-//! derivative, LaTeX), and the numeric check.
+//! derivative, simplification, LaTeX), and the numeric check.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use matcalc::Problem;

@@ -29,6 +29,8 @@ pub enum Command {
     Grad(Common),
     /// Check every answer against central finite differences; exit 1 on a failure.
     Check(Common),
+    /// Simplify an expression (declarations may precede it).
+    Simplify(Common),
 }
 
 /// Output notations.
@@ -272,10 +274,57 @@ pub fn check(src: &str, c: &Common) -> Result<Outcome> {
     })
 }
 
+/// `matcalc simplify`.
+pub fn simplify(src: &str, c: &Common) -> Result<Outcome> {
+    let mut p = Problem::new(src)?;
+    let results = p.simplify_expressions()?;
+    let mut out = String::new();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for (id, stop) in &results {
+        let latex = crate::print::to_latex(&mut p.graph, *id, tstyle(c));
+        let text = crate::print::to_text(&mut p.graph, *id);
+        match c.format {
+            Format::Text => out.push_str(&format!("{text}\n")),
+            _ => out.push_str(&format!("{latex}\n")),
+        }
+        if stop != "saturated" {
+            notes.push(format!("simplification stopped at the {stop}"));
+        }
+        rows.push(serde_json::json!({
+            "latex": latex, "text": text, "shape": p.graph.shape(*id).to_list(),
+        }));
+    }
+    match c.format {
+        Format::Json => {
+            out =
+                serde_json::to_string_pretty(&serde_json::json!({"results": rows, "notes": notes}))
+                    .unwrap_or_default();
+            out.push('\n');
+        }
+        Format::Numpy => {
+            let fns: Vec<numpy::Function> = results
+                .iter()
+                .enumerate()
+                .map(|(i, (id, _))| numpy::Function {
+                    name: format!("expr_{i}"),
+                    id: *id,
+                })
+                .collect();
+            out = numpy::module(&p.graph, &fns)?;
+        }
+        _ => {}
+    }
+    Ok(Outcome {
+        stdout: out,
+        code: 0,
+    })
+}
+
 /// Run a parsed command line; errors are rendered against the source.
 /// Returns (stdout, stderr, exit status).
 pub fn run(cli: &Cli) -> (String, String, i32) {
-    let (Command::Grad(c) | Command::Check(c)) = &cli.command;
+    let (Command::Grad(c) | Command::Check(c) | Command::Simplify(c)) = &cli.command;
     let (name, src) = match read_source(c) {
         Ok(x) => x,
         Err(e) => return (String::new(), e.render("<input>", ""), 2),
@@ -283,6 +332,7 @@ pub fn run(cli: &Cli) -> (String, String, i32) {
     let r = match &cli.command {
         Command::Grad(c) => grad(&src, c),
         Command::Check(c) => check(&src, c),
+        Command::Simplify(c) => simplify(&src, c),
     };
     match r {
         Ok(o) => (o.stdout, String::new(), o.code),

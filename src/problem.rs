@@ -255,6 +255,31 @@ impl Problem {
         self.graph.lower(&typed, &t)
     }
 
+    /// Simplify the document's bare expressions (`matcalc simplify`):
+    /// (simplified node, stop reason) each.
+    pub fn simplify_expressions(&mut self) -> Result<Vec<(Id, String)>> {
+        if self.typed.exprs.is_empty() {
+            return Err(Diagnostic::new(
+                ErrorKind::Usage,
+                "nothing to simplify: the document has no bare expression",
+            ));
+        }
+        let exprs = self.typed.exprs.clone();
+        let mut out = Vec::new();
+        for e in &exprs {
+            let id = self.graph.lower(&self.typed, e)?;
+            let s =
+                crate::simplify::simplify(&mut self.graph, id, &self.limits).map_err(
+                    |d| match d.span {
+                        None => d.at(e.span),
+                        Some(_) => d,
+                    },
+                )?;
+            out.push((s.id, s.stop));
+        }
+        Ok(out)
+    }
+
     /// The answer in LaTeX.
     pub fn latex(&mut self, a: &Answer, t: TransposeStyle) -> String {
         print::to_latex(&mut self.graph, a.id, t)

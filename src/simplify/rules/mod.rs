@@ -101,6 +101,23 @@ pub fn is_simple(a: &str) -> impl Fn(&mut EG, Id, &Subst) -> bool {
     move |eg, _, s| simple_class(eg, s[a], 3)
 }
 
+/// For proofs only: commutativity of `+` and `\odot`. Simplification leaves
+/// these out so that summands keep the order the derivation reached them in.
+#[rustfmt::skip]
+pub fn commutativity() -> Vec<Rewrite> {
+    vec![
+        egg::rewrite!("sum-commutes";      "(+ ?a ?b)"   => "(+ ?b ?a)"),
+        egg::rewrite!("hadamard-commutes"; "(had ?a ?b)" => "(had ?b ?a)"),
+    ]
+}
+
+/// The proof rule set: every group and commutativity.
+pub fn for_proofs() -> Vec<Rewrite> {
+    let mut v = all();
+    v.extend(commutativity());
+    v
+}
+
 /// Every group, in a fixed order.
 pub fn all() -> Vec<Rewrite> {
     let mut v = Vec::new();

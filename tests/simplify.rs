@@ -1,0 +1,178 @@
+//! Simplification: textbook forms, the token-length goal over the corpus,
+//! goals and non-goals of the rules, agreement with the unsimplified
+//! derivative, and byte-identical output.
+
+mod common;
+
+use matcalc::numeric::eval::eval;
+use matcalc::numeric::fd::valid_instance;
+use matcalc::simplify::{provably_equal, token_count, Limits};
+use matcalc::Problem;
+
+fn norm(s: &str) -> String {
+    s.replace("\\left", "")
+        .replace("\\right", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// (fixture, variable, printed answer, reference) for every reference.
+fn printed_with_references() -> Vec<(String, String, String, String, bool)> {
+    let mut out = Vec::new();
+    for path in common::fixtures("corpus") {
+        let src = std::fs::read_to_string(&path).expect("read");
+        let textbook = src.contains("% textbook");
+        let mut p = Problem::new(&src).expect("parses");
+        let answers = p.answers().expect("answers");
+        for (wrt, reference) in common::references(&src) {
+            let a = answers
+                .iter()
+                .filter(|a| a.question.wrt.ident() == wrt)
+                .next_back()
+                .unwrap_or_else(|| panic!("{}: no query in {wrt}", common::stem(&path)));
+            let printed = p.latex(a, Default::default());
+            out.push((common::stem(&path), wrt, printed, reference, textbook));
+        }
+    }
+    out
+}
+
+#[test]
+fn textbook_fixtures_print_the_reference_form() {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (name, wrt, printed, reference, textbook) in printed_with_references() {
+        if textbook {
+            checked += 1;
+            if norm(&printed) != norm(&reference) {
+                wrong.push(format!(
+                    "{name} ∇_{wrt}: printed `{printed}`, the textbook form is `{reference}`"
+                ));
+            }
+        }
+    }
+    assert!(checked >= 60, "only {checked} textbook fixtures");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn ninety_percent_of_answers_are_no_longer_than_the_reference() {
+    let rows = printed_with_references();
+    let mut longer = Vec::new();
+    for (name, wrt, printed, reference, _) in &rows {
+        let (a, r) = (token_count(printed), token_count(reference));
+        if a > r {
+            longer.push(format!(
+                "{name} ∇_{wrt}: {a} tokens `{printed}` vs {r} `{reference}`"
+            ));
+        }
+    }
+    let ok = rows.len() - longer.len();
+    let share = ok as f64 / rows.len() as f64;
+    eprintln!(
+        "{ok}/{} answers ({:.1}%) no longer than the reference; the rest:\n{}",
+        rows.len(),
+        100.0 * share,
+        longer.join("\n")
+    );
+    assert!(
+        share >= 0.9,
+        "only {:.1}%:\n{}",
+        100.0 * share,
+        longer.join("\n")
+    );
+}
+
+#[test]
+fn every_simplified_answer_equals_its_derivative() {
+    let mut compared = 0;
+    for path in common::fixtures("corpus") {
+        let src = std::fs::read_to_string(&path).expect("read");
+        let mut p = Problem::new(&src).expect("parses");
+        for a in p.answers().expect("answers") {
+            for seed in [31u64, 32] {
+                let (inst, _) =
+                    valid_instance(&p.graph, seed, &[a.id, a.unsimplified]).expect("instance");
+                let x = eval(&p.graph, &inst, a.id).expect("simplified evaluates");
+                let y = eval(&p.graph, &inst, a.unsimplified).expect("derivative evaluates");
+                let err = (&x - &y).norm() / x.norm().max(y.norm()).max(1e-12);
+                assert!(
+                    err < 1e-9,
+                    "{}: simplified differs by {err:e}",
+                    common::stem(&path)
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 200);
+}
+
+#[test]
+fn output_is_deterministic_in_process() {
+    let render = || -> Vec<String> {
+        common::fixtures("corpus")
+            .iter()
+            .flat_map(|path| {
+                let src = std::fs::read_to_string(path).expect("read");
+                let mut p = Problem::new(&src).expect("parses");
+                let answers = p.answers().expect("answers");
+                answers
+                    .iter()
+                    .map(|a| p.latex(a, Default::default()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let first = render();
+    for _ in 0..3 {
+        assert_eq!(render(), first);
+    }
+}
+
+const CONTEXT: &str =
+    "A, B, X \\in \\mathbb{R}^{n \\times n}\nS \\in \\mathbb{S}^{n}\na, b \\in \\mathbb{R}^{n}\n";
+
+fn provable(lhs: &str, rhs: &str) -> bool {
+    let mut p = Problem::new(CONTEXT).expect("context");
+    let x = p.expression(lhs, false, None).expect("lhs");
+    let y = p.expression(rhs, false, None).expect("rhs");
+    provably_equal(&mut p.graph, x, y, &Limits::default())
+}
+
+#[test]
+fn true_identities_are_proven() {
+    let goals = [
+        ("(A B)^T", "B^T A^T"),
+        ("\\mathrm{tr}(A B)", "\\mathrm{tr}(B A)"),
+        ("(A^{-1})^T", "(A^T)^{-1}"),
+        ("A^{-1} A b", "b"),
+        ("\\mathrm{tr}(a b^T)", "b^T a"),
+        ("\\det(A B)", "\\det(A) \\det(B)"),
+        ("A b + A a", "A (a + b)"),
+        ("S^T", "S"),
+        ("\\mathrm{tr}(A^T)", "\\mathrm{tr}(A)"),
+        ("(A B)^{-1}", "B^{-1} A^{-1}"),
+        ("\\log|A^{-1}|", "-\\log|A|"),
+    ];
+    for (l, r) in goals {
+        assert!(provable(l, r), "could not prove {l} = {r}");
+    }
+}
+
+#[test]
+fn false_identities_are_not_proven() {
+    let non_goals = [
+        ("\\mathrm{tr}(A B)", "\\mathrm{tr}(A) \\mathrm{tr}(B)"),
+        ("(A B)^T", "A^T B^T"),
+        ("A B", "B A"),
+        ("(A + B)^{-1}", "A^{-1} + B^{-1}"),
+        ("A^T", "A"),
+        ("\\det(A + B)", "\\det(A) + \\det(B)"),
+        ("a b^T", "b a^T"),
+    ];
+    for (l, r) in non_goals {
+        assert!(!provable(l, r), "proved the false identity {l} = {r}");
+    }
+}
