@@ -28,8 +28,7 @@ fn printed_with_references() -> Vec<(String, String, String, String, bool)> {
         for (wrt, reference) in common::references(&src) {
             let a = answers
                 .iter()
-                .filter(|a| a.question.wrt.ident() == wrt)
-                .next_back()
+                .rfind(|a| a.question.wrt.ident() == wrt)
                 .unwrap_or_else(|| panic!("{}: no query in {wrt}", common::stem(&path)));
             let printed = p.latex(a, Default::default());
             out.push((common::stem(&path), wrt, printed, reference, textbook));
