@@ -31,6 +31,23 @@ pub enum Command {
     Check(Common),
     /// Simplify an expression (declarations may precede it).
     Simplify(Common),
+    /// Judge an answer; exit 0 equivalent, 1 not equivalent or shape mismatch.
+    Grade(GradeArgs),
+    /// The derivation step by step (`--format latex|markdown|text|json`).
+    Steps(Common),
+    /// The computational graph (`--format dot|svg|json`; DOT by default).
+    Graph(Common),
+}
+
+/// `grade`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct GradeArgs {
+    /// The answer to judge, in LaTeX.
+    #[arg(long, allow_hyphen_values = true)]
+    pub answer: String,
+    /// The common options.
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Output notations.
@@ -44,6 +61,12 @@ pub enum Format {
     Json,
     /// A NumPy module.
     Numpy,
+    /// Markdown with LaTeX (`steps`).
+    Markdown,
+    /// Graphviz DOT (`graph`).
+    Dot,
+    /// SVG through Graphviz's `dot` (`graph`).
+    Svg,
 }
 
 /// Transpose notation.
@@ -62,7 +85,12 @@ pub struct Common {
     /// The problem document; `-` reads standard input.
     pub file: Option<String>,
     /// The document inline.
-    #[arg(short = 'e', long = "expr", value_name = "TEXT")]
+    #[arg(
+        short = 'e',
+        long = "expr",
+        value_name = "TEXT",
+        allow_hyphen_values = true
+    )]
     pub inline: Option<String>,
     /// The variable (`W_1`, `W_{1}`, `\alpha`); the document's own queries are then ignored.
     #[arg(long)]
@@ -163,6 +191,9 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
     let ans = answers(&mut p, c)?;
     let mut out = String::new();
     match c.format {
+        f @ (Format::Markdown | Format::Dot | Format::Svg) => {
+            return Err(unsupported_format("grad", f))
+        }
         Format::Latex => {
             for a in &ans {
                 let l = p.latex(a, tstyle(c));
@@ -321,10 +352,215 @@ pub fn simplify(src: &str, c: &Common) -> Result<Outcome> {
     })
 }
 
+fn the_question(p: &Problem, c: &Common) -> Result<crate::problem::Question> {
+    if let Some(w) = &c.wrt {
+        return p.question(w, c.of.as_deref());
+    }
+    let qs = p.questions();
+    match qs.as_slice() {
+        [q] => Ok(q.clone()),
+        [] => Err(Diagnostic::new(
+            ErrorKind::Usage,
+            "the document asks nothing: pass --wrt (and --of)",
+        )),
+        _ => {
+            let of = c.of.as_deref().and_then(crate::syntax::ast::Name::from_cli);
+            let matching: Vec<_> = qs
+                .iter()
+                .filter(|q| of.as_ref().is_none_or(|o| &q.of == o))
+                .collect();
+            match matching.as_slice() {
+                [q] => Ok((*q).clone()),
+                _ => Err(Diagnostic::new(
+                    ErrorKind::Usage,
+                    "the document asks several things: choose one with --wrt and --of",
+                )),
+            }
+        }
+    }
+}
+
+fn unsupported_format(cmd: &str, f: Format) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Usage,
+        format!("`{cmd}` does not write --format {f:?}").to_lowercase(),
+    )
+}
+
+/// `matcalc grade`.
+pub fn grade(src: &str, a: &GradeArgs) -> Result<Outcome> {
+    use crate::teach::grade::{grade_answer, Judgement};
+    let c = &a.common;
+    let mut p = Problem::new(src)?;
+    let q = the_question(&p, c)?;
+    let ans = p.answer(&q)?;
+    let v = match grade_answer(&mut p, &ans, &a.answer) {
+        Ok(v) => v,
+        Err(d) if d.origin.is_none() && d.kind != ErrorKind::Internal => {
+            return Err(d.in_source("<answer>", &a.answer));
+        }
+        Err(d) => return Err(d),
+    };
+    if v.verdict == Judgement::UnknownName {
+        let mut d = Diagnostic::new(ErrorKind::Name, v.diagnosis.clone().unwrap_or_default())
+            .in_source("<answer>", &a.answer);
+        d.span = v.span;
+        return Err(d);
+    }
+    let code = if v.verdict == Judgement::Equivalent {
+        0
+    } else {
+        1
+    };
+    let out = match c.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Latex | Format::Text | Format::Markdown => {
+            let method = match v.method {
+                crate::teach::grade::Method::Symbolic => "proven symbolically".to_string(),
+                crate::teach::grade::Method::Numeric => format!(
+                    "decided numerically on {} random instances, largest difference {:.1e}",
+                    crate::teach::grade::INSTANCES,
+                    v.max_abs_diff.unwrap_or(0.0)
+                ),
+                crate::teach::grade::Method::Shape => "decided by shapes".into(),
+                crate::teach::grade::Method::Names => "decided by names".into(),
+            };
+            let mut s = format!(
+                "{} ({method})\nexpected: {}\n",
+                v.verdict.as_str(),
+                v.expected
+            );
+            if let Some(d) = &v.diagnosis {
+                s.push_str(&format!("diagnosis: {d}\n"));
+            }
+            for n in &v.notes {
+                s.push_str(&format!("note: {n}\n"));
+            }
+            s
+        }
+        f => return Err(unsupported_format("grade", f)),
+    };
+    Ok(Outcome { stdout: out, code })
+}
+
+/// `matcalc steps`.
+pub fn steps(src: &str, c: &Common) -> Result<Outcome> {
+    use crate::teach::steps::{steps, StepsFormat};
+    let mut p = Problem::new(src)?;
+    let qs = if c.wrt.is_some() {
+        vec![the_question(&p, c)?]
+    } else {
+        p.questions()
+    };
+    if qs.is_empty() {
+        return Err(Diagnostic::new(
+            ErrorKind::Usage,
+            "the document asks nothing: pass --wrt (and --of)",
+        ));
+    }
+    let mut all = Vec::new();
+    for q in &qs {
+        all.push(steps(&mut p, q)?);
+    }
+    let out = match c.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&all).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Latex | Format::Markdown | Format::Text => {
+            let f = match c.format {
+                Format::Latex => StepsFormat::Latex,
+                Format::Markdown => StepsFormat::Markdown,
+                _ => StepsFormat::Text,
+            };
+            all.iter()
+                .map(|s| s.render(f))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        f => return Err(unsupported_format("steps", f)),
+    };
+    Ok(Outcome {
+        stdout: out,
+        code: 0,
+    })
+}
+
+/// `matcalc graph`.
+pub fn graph(src: &str, c: &Common) -> Result<Outcome> {
+    let mut p = Problem::new(src)?;
+    let qs = if c.wrt.is_some() {
+        vec![the_question(&p, c)?]
+    } else {
+        p.questions()
+    };
+    let (of, wrt): (Vec<_>, Vec<_>) = if qs.is_empty() {
+        (p.graph.def_order.clone(), Vec::new())
+    } else {
+        (
+            qs.iter().map(|q| q.of.clone()).collect(),
+            qs.iter().map(|q| q.wrt.clone()).collect(),
+        )
+    };
+    let view = crate::teach::graph::graph(&mut p.graph, &of, &wrt);
+    let out = match c.format {
+        Format::Latex | Format::Dot => view.to_dot(),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&view).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Svg => svg(&view.to_dot())?,
+        f => return Err(unsupported_format("graph", f)),
+    };
+    Ok(Outcome {
+        stdout: out,
+        code: 0,
+    })
+}
+
+/// Render DOT to SVG with Graphviz's `dot`.
+pub fn svg(dot: &str) -> Result<String> {
+    use std::io::Write;
+    use std::process::{Command as Proc, Stdio};
+    let mut child = Proc::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|_| Diagnostic::new(ErrorKind::Unsupported, "--format svg needs Graphviz's `dot`, which is not installed (the DOT output works without it)"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| Diagnostic::new(ErrorKind::Internal, format!("writing to dot: {e}")))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Diagnostic::new(ErrorKind::Internal, format!("running dot: {e}")))?;
+    if !out.status.success() {
+        return Err(Diagnostic::new(
+            ErrorKind::Internal,
+            format!("dot failed: {}", String::from_utf8_lossy(&out.stderr)),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Run a parsed command line; errors are rendered against the source.
 /// Returns (stdout, stderr, exit status).
 pub fn run(cli: &Cli) -> (String, String, i32) {
-    let (Command::Grad(c) | Command::Check(c) | Command::Simplify(c)) = &cli.command;
+    let (Command::Grad(c)
+    | Command::Check(c)
+    | Command::Simplify(c)
+    | Command::Steps(c)
+    | Command::Graph(c)
+    | Command::Grade(GradeArgs { common: c, .. })) = &cli.command;
     let (name, src) = match read_source(c) {
         Ok(x) => x,
         Err(e) => return (String::new(), e.render("<input>", ""), 2),
@@ -333,6 +569,9 @@ pub fn run(cli: &Cli) -> (String, String, i32) {
         Command::Grad(c) => grad(&src, c),
         Command::Check(c) => check(&src, c),
         Command::Simplify(c) => simplify(&src, c),
+        Command::Grade(a) => grade(&src, a),
+        Command::Steps(c) => steps(&src, c),
+        Command::Graph(c) => graph(&src, c),
     };
     match r {
         Ok(o) => (o.stdout, String::new(), o.code),

@@ -58,6 +58,9 @@ pub struct Diagnostic {
     pub labels: Vec<(Span, String)>,
     /// Hints and explanations.
     pub notes: Vec<String>,
+    /// The text the spans refer to, when it is not the document (an answer
+    /// being graded): (name, text).
+    pub origin: Option<Box<(String, String)>>,
 }
 
 /// The result type of every stage.
@@ -72,7 +75,13 @@ impl Diagnostic {
             span: None,
             labels: Vec::new(),
             notes: Vec::new(),
+            origin: None,
         }
+    }
+    /// Say which text the spans refer to.
+    pub fn in_source(mut self, name: &str, text: &str) -> Self {
+        self.origin = Some(Box::new((name.to_string(), text.to_string())));
+        self
     }
     /// Attach the main span.
     pub fn at(mut self, span: Span) -> Self {
@@ -93,6 +102,10 @@ impl Diagnostic {
     /// Render with a code frame over `src` (no colour, so output is stable).
     pub fn render(&self, source_name: &str, src: &str) -> String {
         use ariadne::{Config, Label, Report, ReportKind, Source};
+        let (source_name, src) = match self.origin.as_deref() {
+            Some((n, t)) => (n.as_str(), t.as_str()),
+            None => (source_name, src),
+        };
         let mut out = Vec::new();
         let main = self.span.or_else(|| self.labels.first().map(|l| l.0));
         let Some(main) = main else {

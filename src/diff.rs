@@ -178,7 +178,7 @@ fn inner(g: &mut Graph, gt: Id, b: Id) -> Id {
 
 /// The contribution to child `i` of node `id` from one adjoint term `gt`,
 /// as coefficient–term pairs. One arm per operator.
-fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
+pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
     let node = g.node(id).clone();
     let kid = node.kids[i];
     // The node's own value, under its defined name if it has one.

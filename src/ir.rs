@@ -106,7 +106,7 @@ pub struct Node {
 pub const MAX_NODES: usize = 200_000;
 
 /// The expression graph of one document.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Graph {
     nodes: Vec<Node>,
     memo: HashMap<Node, Id>,
@@ -363,6 +363,12 @@ impl Graph {
             }
         }
         id
+    }
+
+    /// Intern a node as is, never folding it into a defined name (teaching
+    /// views that show one operation per node).
+    pub fn raw_unfolded(&mut self, op: Op, kids: Vec<Id>, shape: Shape) -> Id {
+        self.intern_nofold(Node { op, kids, shape })
     }
 
     /// Intern a node as is (no normalisation).

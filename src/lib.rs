@@ -32,6 +32,7 @@ pub mod problem;
 pub mod shape;
 pub mod simplify;
 pub mod syntax;
+pub mod teach;
 
 pub use diagnostic::{Diagnostic, ErrorKind};
 pub use problem::{Answer, Kind, Problem, Question};

@@ -368,6 +368,8 @@ pub struct Typed {
     pub vars: BTreeMap<Name, VarInfo>,
     /// Names of opaque functions.
     pub opaque: BTreeSet<Name>,
+    /// Answer leniencies applied (span, what was read how).
+    pub lenient_notes: Vec<(Span, String)>,
     ctx: Checker,
 }
 
@@ -515,6 +517,8 @@ struct Checker {
     lenient: bool,
     /// No new free names (answers are read in the problem's context).
     closed: bool,
+    /// Leniencies applied while reading an answer, with their spans.
+    lenient_notes: Vec<(Span, String)>,
     anon_names: HashMap<DVar, String>,
     /// Recursion depth guard.
     depth: usize,
@@ -548,6 +552,7 @@ pub fn check(doc: &Document) -> Result<Typed> {
         param: None,
         lenient: false,
         closed: false,
+        lenient_notes: Vec::new(),
         anon_names: HashMap::new(),
         depth: 0,
     };
@@ -723,6 +728,7 @@ impl Checker {
             exprs,
             vars,
             opaque: self.opaque.clone(),
+            lenient_notes: self.lenient_notes.clone(),
             ctx: self,
         })
     }
@@ -1144,6 +1150,16 @@ impl Checker {
                 Ok(self.node(TOp::Func(Func::Step), vec![a], d, span))
             }
             ExprKind::Upstream { of, wrt } => {
+                if self.lenient {
+                    self.lenient_notes.push((
+                        span,
+                        format!(
+                            "read as the upstream gradient \\frac{{\\partial {}}}{{\\partial {}}}",
+                            of.latex(),
+                            wrt.latex()
+                        ),
+                    ));
+                }
                 let w = self.name(wrt, span)?;
                 let d = w.dims;
                 Ok(self.node(TOp::Upstream(of.clone()), vec![w], d, span))
@@ -1254,7 +1270,12 @@ impl Checker {
                 let d = self.scalar_dims();
                 Ok(self.node(TOp::Det, vec![a], d, span))
             }
-            ExprKind::Group(a) => self.expr(a),
+            ExprKind::Group(a) => {
+                // The group's span includes its brackets.
+                let mut t = self.expr(a)?;
+                t.span = span;
+                Ok(t)
+            }
         }
     }
 
@@ -1443,6 +1464,19 @@ impl Checker {
             }
             return Ok(acc);
         };
+        let hads = best[0][n - 1].as_ref().map(|c| c.0).unwrap_or(0);
+        if hads > 0 {
+            let span = factors[0].span.join(factors[n - 1].span);
+            let what = if hads == 1 {
+                "an elementwise product".to_string()
+            } else {
+                format!("{hads} elementwise products")
+            };
+            self.lenient_notes.push((
+                span,
+                format!("juxtaposed vectors were read as {what} (\\odot), the one reading that fits the shapes"),
+            ));
+        }
         let mut slots: Vec<Option<TExpr>> = factors.into_iter().map(Some).collect();
         fn build(c: &mut Checker, t: &Tree, slots: &mut Vec<Option<TExpr>>) -> Result<TExpr> {
             match t {

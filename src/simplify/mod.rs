@@ -57,6 +57,8 @@ struct Convert<'g> {
     atoms: HashMap<Symbol, AtomFacts>,
     memo: HashMap<NodeId, Id>,
     expr: RecExpr<Mat>,
+    /// Defined names met, with their bodies: (atom, body node).
+    defs: Vec<(Id, NodeId)>,
 }
 
 impl Convert<'_> {
@@ -124,12 +126,72 @@ impl Convert<'_> {
                 self.expr.add(Mat::LogDet(a))
             }
             Op::Const(q) => self.expr.add(Mat::Num(Rat(q.clone()))),
+            Op::Def(_) => {
+                let a = self.atom(id);
+                self.defs.push((a, k[0]));
+                a
+            }
             // Everything else (names, functions, norms) is an atom.
             _ => self.atom(id),
         };
         self.memo.insert(id, e);
         e
     }
+}
+
+/// The e-graph of `roots`: each root, and every defined name met unioned with
+/// its body (a defined name is the same class as its definition, so
+/// extraction can choose the name). Returns the e-graph, the roots' classes,
+/// each root as a standalone expression, and atom symbols → graph nodes.
+fn build(
+    g: &mut Graph,
+    roots: &[NodeId],
+    explanations: bool,
+) -> (EG, Vec<Id>, Vec<RecExpr<Mat>>, HashMap<Symbol, NodeId>) {
+    let mut conv = Convert {
+        g,
+        atoms: HashMap::new(),
+        memo: HashMap::new(),
+        expr: RecExpr::default(),
+        defs: Vec::new(),
+    };
+    let root_ids: Vec<Id> = roots.iter().map(|&r| conv.add(r)).collect();
+    let mut unions = Vec::new();
+    let mut done = std::collections::HashSet::new();
+    while let Some((atom, body)) = conv.defs.pop() {
+        if done.insert(atom) {
+            let b = conv.add(body);
+            unions.push((atom, b));
+        }
+    }
+    let Convert { atoms, expr, .. } = conv;
+    let atom_ids: HashMap<Symbol, NodeId> = atoms
+        .keys()
+        .map(|s| (*s, s.as_str()[1..].parse::<NodeId>().unwrap_or(usize::MAX)))
+        .collect();
+    let standalone: Vec<RecExpr<Mat>> = root_ids
+        .iter()
+        .map(|&r| expr[r].build_recexpr(|i| expr[i].clone()))
+        .collect();
+    let mut eg = EG::new(Facts {
+        atoms,
+        unsound: None,
+    });
+    if explanations {
+        eg = eg.with_explanations_enabled();
+    }
+    let nodes = expr.as_ref().to_vec();
+    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        let n = n.map_children(|c| map[usize::from(c)]);
+        map.push(eg.add(n));
+    }
+    for (a, b) in unions {
+        eg.union(map[usize::from(a)], map[usize::from(b)]);
+    }
+    eg.rebuild();
+    let classes = root_ids.iter().map(|r| map[usize::from(*r)]).collect();
+    (eg, classes, standalone, atom_ids)
 }
 
 /// Tokens of a LaTeX string: commands, letters, digits, symbols.
@@ -200,24 +262,9 @@ fn describe(r: &Option<StopReason>) -> String {
 /// assert_eq!(p.latex(&a[0], Default::default()), "(B + B^T) x");
 /// ```
 pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified> {
-    let mut conv = Convert {
-        g,
-        atoms: HashMap::new(),
-        memo: HashMap::new(),
-        expr: RecExpr::default(),
-    };
-    conv.add(id);
-    let Convert { g, atoms, expr, .. } = conv;
-    let atom_ids: HashMap<Symbol, NodeId> = atoms
-        .keys()
-        .map(|s| (*s, s.as_str()[1..].parse::<NodeId>().unwrap_or(usize::MAX)))
-        .collect();
-    let facts = Facts {
-        atoms,
-        unsound: None,
-    };
-    let runner = Runner::<Mat, Facts>::new(facts)
-        .with_expr(&expr)
+    let (eg, classes, _, atom_ids) = build(g, &[id], false);
+    let runner = Runner::<Mat, Facts>::new(Facts::default())
+        .with_egraph(eg)
         .with_node_limit(limits.nodes)
         .with_iter_limit(limits.iters)
         .with_time_limit(limits.time)
@@ -232,7 +279,7 @@ pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified
             format!("the simplifier merged unequal facts ({m}); this is a bug, please report it"),
         ));
     }
-    let root = runner.egraph.find(runner.roots[0]);
+    let root = runner.egraph.find(classes[0]);
     let extractor = Extractor::new(
         &runner.egraph,
         cost::Tokens {
@@ -273,41 +320,69 @@ pub fn verify(g: &Graph, original: NodeId, simplified: NodeId) -> Result<()> {
     Ok(())
 }
 
-/// Whether the rules can prove `a = b` (both in one e-graph).
+/// Whether the rules (with commutativity) can prove `a = b` in one e-graph.
 pub fn provably_equal(g: &mut Graph, a: NodeId, b: NodeId, limits: &Limits) -> bool {
-    let mut conv = Convert {
-        g,
-        atoms: HashMap::new(),
-        memo: HashMap::new(),
-        expr: RecExpr::default(),
-    };
-    let ea = conv.add(a);
-    let eb = conv.add(b);
-    let Convert { atoms, expr, .. } = conv;
-    let nodes = expr.as_ref().to_vec();
-    let facts = Facts {
-        atoms,
-        unsound: None,
-    };
-    let mut eg = EG::new(facts);
-    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
-    for n in nodes {
-        let n = n.map_children(|c| map[usize::from(c)]);
-        map.push(eg.add(n));
+    let (eg, classes, _, _) = build(g, &[a, b], false);
+    let (ra, rb) = (classes[0], classes[1]);
+    if eg.find(ra) == eg.find(rb) {
+        return eg.analysis.unsound.is_none();
     }
-    let (ra, rb) = (map[usize::from(ea)], map[usize::from(eb)]);
     let runner = Runner::<Mat, Facts>::new(Facts::default())
         .with_egraph(eg)
         .with_node_limit(limits.nodes)
         .with_iter_limit(limits.iters)
         .with_time_limit(limits.time)
         .with_hook(move |r| {
-            if r.egraph.find(ra) == r.egraph.find(rb) {
-                Err("proved".into())
+            if r.egraph.analysis.unsound.is_some() || r.egraph.find(ra) == r.egraph.find(rb) {
+                Err("decided".into())
             } else {
                 Ok(())
             }
         })
         .run(&rules::for_proofs());
     runner.egraph.analysis.unsound.is_none() && runner.egraph.find(ra) == runner.egraph.find(rb)
+}
+
+/// The rewrite rules that take `from` to `to`, in order (egg's explanation),
+/// or `None` when the rules alone do not connect them (the graph's canonical
+/// form did the work).
+pub fn explain(g: &mut Graph, from: NodeId, to: NodeId, limits: &Limits) -> Option<Vec<String>> {
+    if from == to {
+        return Some(Vec::new());
+    }
+    let (eg, classes, exprs, _) = build(g, &[from, to], true);
+    let (a, b) = (classes[0], classes[1]);
+    let mut runner = Runner::<Mat, Facts>::new(Facts::default())
+        .with_egraph(eg)
+        .with_node_limit(limits.nodes)
+        .with_iter_limit(limits.iters)
+        .with_time_limit(limits.time)
+        .with_hook(move |r| {
+            if r.egraph.find(a) == r.egraph.find(b) {
+                Err("connected".into())
+            } else {
+                Ok(())
+            }
+        })
+        .run(&rules::all());
+    if runner.egraph.find(a) != runner.egraph.find(b) {
+        return None;
+    }
+    let mut exp = runner.explain_equivalence(&exprs[0], &exprs[1]);
+    let mut names = Vec::new();
+    fn walk(t: &egg::FlatTerm<Mat>, names: &mut Vec<String>) {
+        for r in [&t.forward_rule, &t.backward_rule].into_iter().flatten() {
+            let s = r.as_str().to_string();
+            if !names.contains(&s) {
+                names.push(s);
+            }
+        }
+        for c in &t.children {
+            walk(c, names);
+        }
+    }
+    for t in exp.make_flat_explanation() {
+        walk(t, &mut names);
+    }
+    Some(names)
 }

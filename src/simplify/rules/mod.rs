@@ -118,6 +118,54 @@ pub fn for_proofs() -> Vec<Rewrite> {
     v
 }
 
+/// What a rule says, with its Matrix Cookbook equation where one applies.
+pub fn cite(rule: &str) -> &'static str {
+    match rule {
+        "transpose-involution" => "(A^T)^T = A",
+        "transpose-of-product" => "(AB)^T = B^T A^T (eq. 4)",
+        "transpose-of-sum" => "(A + B)^T = A^T + B^T (eq. 5)",
+        "transpose-of-inverse" | "transpose-of-inverse-rev" => "(A^{-1})^T = (A^T)^{-1} (eq. 6)",
+        "transpose-of-symmetric" => "S^T = S for symmetric S",
+        "transpose-of-scalar" => "a scalar is its own transpose",
+        "transpose-of-hadamard" => "(A ∘ B)^T = A^T ∘ B^T",
+        "transpose-of-kronecker" => "(A ⊗ B)^T = A^T ⊗ B^T (eq. 508)",
+        "inverse-involution" => "(A^{-1})^{-1} = A",
+        "inverse-cancel-left" | "inverse-cancel-right" => "A^{-1} A = A A^{-1} = I",
+        "inverse-of-product" => "(AB)^{-1} = B^{-1} A^{-1} (eq. 145)",
+        "inverse-of-scaled" => "(cA)^{-1} = c^{-1} A^{-1}",
+        "trace-cyclic" => "tr(AB) = tr(BA) (eq. 16)",
+        "trace-transpose" => "tr(A^T) = tr(A) (eq. 13)",
+        "trace-of-sum" => "tr(A + B) = tr(A) + tr(B) (eq. 14)",
+        "trace-of-scaled" => "tr(cA) = c tr(A)",
+        "trace-of-outer" => "tr(a b^T) = b^T a",
+        "trace-of-scalar" => "tr(a) = a for a scalar",
+        "scalar-commutes" => "a 1×1 factor commutes with everything",
+        "product-assoc-right" | "product-assoc-left" => "(AB)C = A(BC)",
+        "scalar-out-of-transpose" => "(cA)^T = c A^T",
+        "collect-like-terms" | "collect-scaled-left" | "collect-scaled-both" => {
+            "collect like terms"
+        }
+        "factor-left" => "A B + A C = A (B + C)",
+        "factor-right" => "A C + B C = (A + B) C",
+        "sum-assoc" | "sum-assoc-rev" => "(A + B) + C = A + (B + C)",
+        "hadamard-factor-left" | "hadamard-factor-right" => "A ∘ B + A ∘ C = A ∘ (B + C)",
+        "hadamard-scalar-out" => "(cA) ∘ B = c (A ∘ B)",
+        "hadamard-assoc" | "hadamard-assoc-rev" => "(A ∘ B) ∘ C = A ∘ (B ∘ C)",
+        "det-of-product" => "det(AB) = det(A) det(B) (eq. 18)",
+        "det-of-inverse" => "det(A^{-1}) = 1/det(A) (eq. 19)",
+        "det-of-transpose" => "det(A^T) = det(A) (eq. 20)",
+        "logdet-of-product" => "log|AB| = log|A| + log|B| (eq. 18)",
+        "logdet-of-inverse" => "log|A^{-1}| = -log|A| (eq. 19)",
+        "logdet-of-transpose" => "log|A^T| = log|A| (eq. 20)",
+        "identity-left" | "identity-right" => "I A = A I = A",
+        "one-times" => "1 A = A",
+        "inverse-of-identity" => "I^{-1} = I",
+        "sum-commutes" => "A + B = B + A",
+        "hadamard-commutes" => "A ∘ B = B ∘ A",
+        _ => "",
+    }
+}
+
 /// Every group, in a fixed order.
 pub fn all() -> Vec<Rewrite> {
     let mut v = Vec::new();

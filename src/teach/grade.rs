@@ -1,0 +1,316 @@
+//! Grading a student's answer against the derived gradient: symbolically
+//! first (one e-graph, proven equal), then numerically on seeded instances,
+//! with a diagnosis of what differs where one can be said.
+
+use crate::diagnostic::{ErrorKind, Result};
+use crate::ir::{Graph, Id, Op};
+use crate::numeric::eval::{eval, M};
+use crate::numeric::fd::valid_instance;
+use crate::numeric::instance::Instance;
+use crate::print::to_latex;
+use crate::problem::{Answer, Problem, Question};
+use crate::simplify::provably_equal;
+use crate::syntax::span::Span;
+
+/// Instances compared in a numeric decision.
+pub const INSTANCES: u64 = 5;
+/// Relative tolerance of a numeric decision.
+pub const TOLERANCE: f64 = 1e-8;
+
+/// The judgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Judgement {
+    /// Equal to the derived gradient.
+    #[serde(rename = "equivalent")]
+    Equivalent,
+    /// Not equal.
+    #[serde(rename = "not equivalent")]
+    NotEquivalent,
+    /// The answer's shape is not the gradient's (or the answer is ill-shaped).
+    #[serde(rename = "shape mismatch")]
+    ShapeMismatch,
+    /// The answer names something the problem does not have.
+    #[serde(rename = "unknown name")]
+    UnknownName,
+}
+
+impl Judgement {
+    /// The verdict's words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Judgement::Equivalent => "equivalent",
+            Judgement::NotEquivalent => "not equivalent",
+            Judgement::ShapeMismatch => "shape mismatch",
+            Judgement::UnknownName => "unknown name",
+        }
+    }
+}
+
+/// How the judgement was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// The rewrite rules proved the answer equal to the gradient.
+    Symbolic,
+    /// Seeded random instances decided.
+    Numeric,
+    /// Shapes decided (no evaluation needed).
+    Shape,
+    /// Names decided.
+    Names,
+}
+
+/// A verdict on one answer.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Verdict {
+    /// The judgement.
+    pub verdict: Judgement,
+    /// How it was decided.
+    pub method: Method,
+    /// Largest absolute entry difference found (numeric decisions).
+    pub max_abs_diff: Option<f64>,
+    /// Leniencies applied and other remarks.
+    pub notes: Vec<String>,
+    /// The derived gradient, in LaTeX.
+    pub expected: String,
+    /// What differs, where it can be said ("the path through `W^T` is missing").
+    pub diagnosis: Option<String>,
+    /// The span of the answer a shape or name verdict concerns.
+    pub span: Option<Span>,
+}
+
+fn values(g: &Graph, inst: &Instance, ids: &[Id]) -> Result<Vec<M>> {
+    ids.iter().map(|&i| eval(g, inst, i)).collect()
+}
+
+fn close(a: &M, b: &M) -> bool {
+    let scale = a.amax().max(b.amax()).max(1.0);
+    a.shape() == b.shape() && (a - b).amax() <= TOLERANCE * scale
+}
+
+/// Grade `latex` as an answer to `q`.
+///
+/// ```
+/// let src = "x \\in \\mathbb{R}^{n}\nA \\in \\mathbb{R}^{n \\times n}\nf = x^T A x\n\\nabla_x f";
+/// let mut p = matcalc::Problem::new(src).unwrap();
+/// let q = p.questions()[0].clone();
+/// let v = matcalc::teach::grade::grade(&mut p, &q, "A^T x + A x").unwrap();
+/// assert_eq!(v.verdict.as_str(), "equivalent");
+/// let v = matcalc::teach::grade::grade(&mut p, &q, "2 A x").unwrap();
+/// assert_eq!(v.verdict.as_str(), "not equivalent");
+/// ```
+pub fn grade(p: &mut Problem, q: &Question, latex: &str) -> Result<Verdict> {
+    let answer = p.answer(q)?;
+    grade_answer(p, &answer, latex)
+}
+
+/// Grade against an already derived answer.
+pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Verdict> {
+    let expected = p.latex(answer, Default::default());
+    let expr = crate::syntax::parse::parse_expression(latex)?;
+    let mut verdict = Verdict {
+        verdict: Judgement::Equivalent,
+        method: Method::Symbolic,
+        max_abs_diff: None,
+        notes: Vec::new(),
+        expected,
+        diagnosis: None,
+        span: None,
+    };
+    let (t, typed) = match p.typed.type_expr(&expr, true, None) {
+        Ok(x) => x,
+        Err(d) if d.kind == ErrorKind::Shape => {
+            verdict.verdict = Judgement::ShapeMismatch;
+            verdict.method = Method::Shape;
+            verdict.diagnosis = Some(d.message.clone());
+            verdict.span = d.span;
+            return Ok(verdict);
+        }
+        Err(d) if d.kind == ErrorKind::Name => {
+            verdict.verdict = Judgement::UnknownName;
+            verdict.method = Method::Names;
+            verdict.diagnosis = Some(d.message.clone());
+            verdict.span = d.span;
+            return Ok(verdict);
+        }
+        Err(d) => return Err(d),
+    };
+    for (span, note) in &typed.lenient_notes {
+        let text = span.text(latex);
+        verdict.notes.push(format!("`{text}`: {note}"));
+    }
+    let got_shape = typed.shape(&t);
+    // An answer whose sizes are open (a bare `I`) takes the gradient's shape.
+    let (t, typed) = if got_shape != answer.shape {
+        match p.typed.type_expr(&expr, true, Some(&answer.shape)) {
+            Ok(x) => x,
+            Err(_) => {
+                verdict.verdict = Judgement::ShapeMismatch;
+                verdict.method = Method::Shape;
+                verdict.diagnosis = Some(format!(
+                    "the answer is {got_shape}, but the gradient with respect to {} is {}",
+                    answer.question.wrt.latex(),
+                    answer.shape
+                ));
+                verdict.span = Some(expr.span);
+                return Ok(verdict);
+            }
+        }
+    } else {
+        (t, typed)
+    };
+    let student = p.graph.lower(&typed, &t)?;
+    let limits = p.limits.clone();
+    if student == answer.id
+        || student == answer.unsimplified
+        || provably_equal(&mut p.graph, student, answer.id, &limits)
+        || provably_equal(&mut p.graph, student, answer.unsimplified, &limits)
+    {
+        return Ok(verdict);
+    }
+    // Numeric decision.
+    verdict.method = Method::Numeric;
+    let mut max_diff: f64 = 0.0;
+    let mut equal = true;
+    let mut instances = Vec::new();
+    for k in 0..INSTANCES {
+        let (inst, notes) = valid_instance(&p.graph, 1000 + k, &[student, answer.id, answer.root])?;
+        if k == 0 {
+            verdict.notes.extend(notes);
+        }
+        let v = values(&p.graph, &inst, &[student, answer.id])?;
+        max_diff = max_diff.max((&v[0] - &v[1]).amax());
+        equal &= close(&v[0], &v[1]);
+        instances.push(inst);
+    }
+    verdict.max_abs_diff = Some(max_diff);
+    if equal {
+        verdict.notes.push(format!(
+            "no symbolic proof was found; equal on {INSTANCES} random instances (largest difference {max_diff:.1e})"
+        ));
+        return Ok(verdict);
+    }
+    verdict.verdict = Judgement::NotEquivalent;
+    verdict.diagnosis = Some(diagnose(p, answer, student, &instances)?);
+    Ok(verdict)
+}
+
+/// What differs: a constant factor, or paths missing or counted twice.
+fn diagnose(
+    p: &mut Problem,
+    answer: &Answer,
+    student: Id,
+    instances: &[Instance],
+) -> Result<String> {
+    let g = &p.graph;
+    let mut pairs = Vec::new();
+    for inst in instances {
+        let v = values(g, inst, &[student, answer.id])?;
+        pairs.push((v[0].clone(), v[1].clone()));
+    }
+    // A constant factor c: student = c · gradient on every instance.
+    let (s0, g0) = &pairs[0];
+    let gg = g0.dot(g0);
+    if gg > 0.0 {
+        let c = s0.dot(g0) / gg;
+        if c.abs() > 1e-12 && pairs.iter().all(|(s, gr)| close(s, &(gr * c))) {
+            return Ok(if (c + 1.0).abs() < 1e-9 {
+                "the sign is wrong".to_string()
+            } else {
+                format!("off by a factor {}", pretty(c))
+            });
+        }
+        if c.abs() <= 1e-12 && pairs.iter().all(|(s, _)| s.amax() < 1e-12) {
+            return Ok("the answer is zero".into());
+        }
+    }
+    // Paths: student = Σ k_i · (the term of path i), k_i ∈ {0, 1, 2}.
+    let target = answer.derivation.target;
+    let contributions = target
+        .and_then(|t| answer.derivation.adjoints.get(&t))
+        .cloned()
+        .unwrap_or_default();
+    let n = contributions.len();
+    if (2..=5).contains(&n) {
+        let mut term_values: Vec<Vec<M>> = Vec::new();
+        for (inst, _) in instances.iter().zip(&pairs) {
+            let mut row = Vec::new();
+            for c in &contributions {
+                let v = eval(&p.graph, inst, c.term.1)? * crate::numeric::eval::qf(&c.term.0);
+                row.push(v);
+            }
+            term_values.push(row);
+        }
+        let combos = 3usize.pow(n as u32);
+        for code in 0..combos {
+            let ks: Vec<usize> = (0..n).map(|i| code / 3usize.pow(i as u32) % 3).collect();
+            if ks.iter().all(|&k| k == 1) {
+                continue;
+            }
+            let fits = pairs.iter().zip(&term_values).all(|((s, _), terms)| {
+                let mut sum = M::zeros(s.nrows(), s.ncols());
+                for (k, t) in ks.iter().zip(terms) {
+                    sum += t * (*k as f64);
+                }
+                close(s, &sum)
+            });
+            if fits {
+                let mut parts = Vec::new();
+                for (k, c) in ks.iter().zip(&contributions) {
+                    let via = via_label(&mut p.graph, c.from);
+                    match k {
+                        0 => parts.push(format!("the path through `{via}` is missing")),
+                        2 => parts.push(format!("the path through `{via}` is counted twice")),
+                        _ => {}
+                    }
+                }
+                return Ok(parts.join("; "));
+            }
+        }
+    }
+    let (s0, g0) = &pairs[0];
+    let diff = s0 - g0;
+    let (mut bi, mut bj, mut best) = (0, 0, -1.0);
+    for i in 0..diff.nrows() {
+        for j in 0..diff.ncols() {
+            if diff[(i, j)].abs() > best {
+                best = diff[(i, j)].abs();
+                (bi, bj) = (i, j);
+            }
+        }
+    }
+    Ok(format!(
+        "the answer differs from the gradient; on one instance the largest difference is {best:.3} at entry ({}, {})",
+        bi + 1,
+        bj + 1
+    ))
+}
+
+fn pretty(c: f64) -> String {
+    for q in 1..=12i64 {
+        let p = c * q as f64;
+        if (p - p.round()).abs() < 1e-9 {
+            let p = p.round() as i64;
+            return if q == 1 {
+                p.to_string()
+            } else {
+                format!("{p}/{q}")
+            };
+        }
+    }
+    format!("{c:.4}")
+}
+
+/// A short name for the node a path arrives through.
+pub fn via_label(g: &mut Graph, id: Id) -> String {
+    let s = match g.op(id) {
+        Op::Def(n) => n.latex(),
+        _ => to_latex(g, id, Default::default()),
+    };
+    if s.chars().count() > 40 {
+        let cut: String = s.chars().take(37).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}

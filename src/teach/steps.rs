@@ -1,0 +1,652 @@
+//! The derivation as a model solution writes it: the computational graph's
+//! nodes, each local gradient with the identity it uses, every path from the
+//! objective to the variable with its contribution, their sum (the law of
+//! total derivative), the simplification rules, and the answer.
+
+use crate::diagnostic::Result;
+use crate::diff::local;
+use crate::ir::{Graph, Id, Op};
+use crate::print::{to_latex, to_text};
+use crate::problem::{Problem, Question};
+use crate::shape::{Func, Shape, VarInfo, Q};
+use crate::simplify::{explain, rules::cite};
+use crate::syntax::ast::{Name, NameKind};
+use num_traits::One;
+use std::collections::{BTreeSet, HashMap};
+
+/// Most paths listed one by one.
+pub const MAX_PATHS: usize = 24;
+
+/// A line in both notations.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Line {
+    /// LaTeX.
+    pub latex: String,
+    /// Unicode text.
+    pub text: String,
+    /// The identity used, if any (plain text).
+    pub cites: Option<String>,
+    /// The identity used, in LaTeX math.
+    pub cites_latex: Option<String>,
+}
+
+/// One path from the objective to the variable.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PathStep {
+    /// Node labels from the objective to the variable.
+    pub nodes: Vec<String>,
+    /// The path's contribution to the gradient.
+    pub contribution: Line,
+}
+
+/// A whole derivation.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Steps {
+    /// The objective (identifier form).
+    pub of: String,
+    /// The variable (identifier form).
+    pub wrt: String,
+    /// The computational graph: one operation per named node.
+    pub nodes: Vec<Line>,
+    /// Local gradients (adjoints pushed to children), parents first.
+    pub local: Vec<Line>,
+    /// Every path with its contribution (at most [`MAX_PATHS`]).
+    pub paths: Vec<PathStep>,
+    /// How many paths there are in all.
+    pub path_count: usize,
+    /// The sum of the paths' contributions.
+    pub sum: Line,
+    /// Simplification rules used, with their identities.
+    pub simplification: Vec<Line>,
+    /// The final answer.
+    pub answer: Line,
+}
+
+/// Why each operator's local gradient holds (Matrix Cookbook numbering):
+/// (plain text, LaTeX math).
+fn identity_of(op: &Op) -> Option<(&'static str, &'static str)> {
+    Some(match op {
+        Op::Add => (
+            "∂(X + Y) = ∂X + ∂Y (eq. 34)",
+            r"\partial(X + Y) = \partial X + \partial Y \text{ (eq. 34)}",
+        ),
+        Op::Mul => (
+            "∂(XY) = (∂X)Y + X(∂Y) (eq. 36), so ∂tr(G^T A X B)/∂X = A^T G B^T (eq. 102)",
+            r"\partial(XY) = (\partial X)Y + X(\partial Y) \text{ (eq. 36)}",
+        ),
+        Op::Had => (
+            "∂(X ∘ Y) = (∂X) ∘ Y + X ∘ (∂Y) (eq. 37)",
+            r"\partial(X \circ Y) = (\partial X) \circ Y + X \circ (\partial Y) \text{ (eq. 37)}",
+        ),
+        Op::Kron => (
+            "∂(X ⊗ Y) = (∂X) ⊗ Y + X ⊗ (∂Y) (eq. 38)",
+            r"\partial(X \otimes Y) = (\partial X) \otimes Y + X \otimes (\partial Y) \text{ (eq. 38)}",
+        ),
+        Op::Transpose => (
+            "∂(X^T) = (∂X)^T (eq. 43)",
+            r"\partial(X^T) = (\partial X)^T \text{ (eq. 43)}",
+        ),
+        Op::Inv => (
+            "∂(X^{-1}) = -X^{-1}(∂X)X^{-1} (eq. 39), so -X^{-T} G X^{-T} (eq. 61)",
+            r"\partial(X^{-1}) = -X^{-1}(\partial X)X^{-1} \text{ (eq. 39)}",
+        ),
+        Op::MatPow(_) => (
+            "∂(X^k) = Σ_r X^r (∂X) X^{k-1-r} (eq. 36 repeated; eq. 89)",
+            r"\partial(X^k) = \textstyle\sum_r X^r (\partial X) X^{k-1-r} \text{ (eq. 89)}",
+        ),
+        Op::Pow(_) => ("d(x^q) = q x^{q-1} dx", r"d(x^q) = q x^{q-1} dx"),
+        Op::Trace => (
+            "∂tr(X)/∂X = I (eq. 100)",
+            r"\partial \mathrm{tr}(X) / \partial X = I \text{ (eq. 100)}",
+        ),
+        Op::Det => (
+            "∂det(X)/∂X = det(X) X^{-T} (eq. 49)",
+            r"\partial \det(X) / \partial X = \det(X) X^{-T} \text{ (eq. 49)}",
+        ),
+        Op::LogDet => (
+            "∂ln|det(X)|/∂X = X^{-T} (eq. 57)",
+            r"\partial \ln|\det(X)| / \partial X = X^{-T} \text{ (eq. 57)}",
+        ),
+        Op::Norm => (
+            "∂‖x‖₂/∂x = x/‖x‖₂ (eq. 131)",
+            r"\partial \|x\|_2 / \partial x = x / \|x\|_2 \text{ (eq. 131)}",
+        ),
+        Op::NormSq => (
+            "∂‖x‖₂²/∂x = 2x (eq. 131), ∂‖X‖_F²/∂X = 2X (eq. 136)",
+            r"\partial \|X\|_F^2 / \partial X = 2X \text{ (eq. 136)}",
+        ),
+        Op::Func(Func::Sigmoid) => (
+            "σ'(z) = σ(z)(1 - σ(z)), elementwise",
+            r"\sigma'(z) = \sigma(z)(1 - \sigma(z))",
+        ),
+        Op::Func(Func::Tanh) => (
+            "tanh'(z) = 1 - tanh²(z), elementwise",
+            r"\tanh'(z) = 1 - \tanh^2(z)",
+        ),
+        Op::Func(Func::Exp) => ("exp' = exp, elementwise", r"\exp' = \exp"),
+        Op::Func(Func::Log) => ("log'(z) = 1/z, elementwise", r"\log'(z) = 1/z"),
+        Op::Func(Func::Sin) => ("sin' = cos, elementwise", r"\sin' = \cos"),
+        Op::Func(Func::Cos) => ("cos' = -sin, elementwise", r"\cos' = -\sin"),
+        Op::Func(Func::Sqrt) => (
+            "(√z)' = 1/(2√z), elementwise",
+            r"(\sqrt{z})' = 1/(2\sqrt{z})",
+        ),
+        Op::Func(Func::Relu) => (
+            "relu'(z) = 𝟙[z > 0], elementwise",
+            r"\mathrm{relu}'(z) = \mathbb{1}[z > 0]",
+        ),
+        Op::Call(_) => (
+            "the function's scalar derivative, applied elementwise",
+            r"\text{the scalar derivative, elementwise}",
+        ),
+        Op::Opaque(_) => (
+            "an opaque function contributes its upstream gradient",
+            r"\text{upstream gradient of an opaque function}",
+        ),
+        Op::Sum => (
+            "∂sum(X)/∂X = 1 1^T",
+            r"\partial\, \mathrm{sum}(X) / \partial X = \mathbf{1}\mathbf{1}^T",
+        ),
+        Op::Softmax => ("J = diag(s) - s s^T", r"J = \mathrm{diag}(s) - s s^T"),
+        Op::LogSumExp => (
+            "∂ logsumexp(z)/∂z = softmax(z)",
+            r"\partial\, \mathrm{logsumexp}(z) / \partial z = \mathrm{softmax}(z)",
+        ),
+        _ => return None,
+    })
+}
+
+const SCALING: (&str, &str) = (
+    "∂(cX) = c ∂X, and ∂(cX)/∂c = tr(G^T X)",
+    r"\partial(cX) = c\, \partial X",
+);
+
+struct Labeller {
+    used: BTreeSet<String>,
+    pool: Vec<String>,
+    next: usize,
+}
+
+impl Labeller {
+    fn new(g: &Graph) -> Self {
+        let mut used: BTreeSet<String> = g.vars.keys().map(|n| n.ident()).collect();
+        used.extend(g.defs.keys().map(|n| n.ident()));
+        let pool = "abcfghkmnpqrstuvw".chars().map(|c| c.to_string()).collect();
+        Labeller {
+            used,
+            pool,
+            next: 0,
+        }
+    }
+    fn fresh(&mut self) -> Name {
+        loop {
+            let s = if self.next < self.pool.len() {
+                self.pool[self.next].clone()
+            } else {
+                format!("u_{}", self.next - self.pool.len() + 1)
+            };
+            self.next += 1;
+            if self.used.insert(s.clone()) {
+                return Name::from_cli(&s).unwrap_or_else(|| Name::latin("u"));
+            }
+        }
+    }
+}
+
+fn bar(n: &Name, latex: bool) -> Name {
+    let base = if latex {
+        format!("\\bar{{{}}}", n.latex())
+    } else {
+        format!("{}\u{0304}", n.text())
+    };
+    Name {
+        base,
+        kind: NameKind::Latin,
+        sub: None,
+    }
+}
+
+fn line(g: &mut Graph, latex_prefix: &str, text_prefix: &str, id: Id, cites: Option<&str>) -> Line {
+    Line {
+        latex: format!("{latex_prefix}{}", to_latex(g, id, Default::default())),
+        text: format!("{text_prefix}{}", to_text(g, id)),
+        cites: cites.map(str::to_string),
+        cites_latex: cites.map(|c| format!("\\text{{{c}}}")),
+    }
+}
+
+/// Derive `q` step by step.
+///
+/// ```
+/// let src = "x \\in \\mathbb{R}^{n}\nW \\in \\mathbb{R}^{m \\times n}\nL = \\frac{1}{2} \\|W^T W x - x\\|^2\n\\nabla_W L";
+/// let mut p = matcalc::Problem::new(src).unwrap();
+/// let q = p.questions()[0].clone();
+/// let s = matcalc::teach::steps::steps(&mut p, &q).unwrap();
+/// assert_eq!(s.path_count, 2);
+/// ```
+pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
+    let answer = p.answer(q)?;
+    let mut g = p.graph.clone();
+    let root = answer.root;
+    let target = answer.derivation.target.unwrap_or(root);
+    // Nodes that depend on the variable.
+    let post = g.postorder(root);
+    let mut dep: HashMap<Id, bool> = HashMap::new();
+    for &id in &post {
+        let d = id == target
+            || (!matches!(g.op(id), Op::Upstream(_))
+                && g.kids(id).iter().any(|k| dep.get(k) == Some(&true)));
+        dep.insert(id, d);
+    }
+    // Labels: defined names for definitions' bodies, fresh letters otherwise.
+    let mut labels: HashMap<Id, Name> = HashMap::new();
+    for &id in &post {
+        if let Op::Def(n) = g.op(id).clone() {
+            labels.insert(g.kids(id)[0], n);
+        }
+    }
+    let mut lab = Labeller::new(&g);
+    let teaching: Vec<Id> = post
+        .iter()
+        .copied()
+        .filter(|&id| dep[&id] && id != target && !matches!(g.op(id), Op::Def(_)))
+        .collect();
+    for &id in &teaching {
+        if !labels.contains_key(&id) {
+            labels.insert(id, lab.fresh());
+        }
+    }
+    // Label variables stand for nodes, with their facts.
+    let mut label_var: HashMap<Id, Id> = HashMap::new();
+    for &id in &teaching {
+        let name = labels[&id].clone();
+        let shape = g.shape(id).clone();
+        let symmetric = shape.is_square() && g.is_symmetric(id);
+        if !g.defs.contains_key(&name) {
+            g.vars.insert(
+                name.clone(),
+                VarInfo {
+                    shape: shape.clone(),
+                    symmetric,
+                    spd: false,
+                    positive: false,
+                    is_dim: false,
+                    declared: false,
+                },
+            );
+            label_var.insert(id, g.var(&name, shape));
+        } else {
+            let d = g.def_node(&name).unwrap_or(id);
+            label_var.insert(id, d);
+        }
+    }
+    let resolve = |g: &Graph, k: Id| -> Id {
+        // A child as it appears in a labelled node: its label, a defined name, or itself.
+        let k2 = match g.op(k) {
+            Op::Def(_) => return k,
+            _ => k,
+        };
+        *label_var.get(&k2).unwrap_or(&k2)
+    };
+    // One operation per node, in terms of labels.
+    let mut nodes = Vec::new();
+    let mut labelled: HashMap<Id, Id> = HashMap::new();
+    for &id in &teaching {
+        let n = g.node(id).clone();
+        let kids: Vec<Id> = n.kids.iter().map(|&k| resolve(&g, k)).collect();
+        let l = g.raw_unfolded(n.op.clone(), kids, n.shape.clone());
+        labelled.insert(id, l);
+        let name = labels[&id].clone();
+        nodes.push(line(
+            &mut g,
+            &format!("{} = ", name.latex()),
+            &format!("{} = ", name.text()),
+            l,
+            None,
+        ));
+    }
+    // Local gradients, parents first.
+    let mut local_lines = Vec::new();
+    let target_name = match g.op(target) {
+        Op::Var(n) | Op::Def(n) => n.clone(),
+        _ => q.wrt.clone(),
+    };
+    let name_of = |id: Id| -> Name {
+        if id == target {
+            return target_name.clone();
+        }
+        labels
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| target_name.clone())
+    };
+    for &id in teaching.iter().rev() {
+        let l = labelled[&id];
+        let me = name_of(id);
+        let kids = g.kids(id).to_vec();
+        for (i, &k) in kids.iter().enumerate() {
+            let k = match g.op(k) {
+                Op::Def(_) if k != target => g.kids(k)[0],
+                _ => k,
+            };
+            if dep.get(&k) != Some(&true) {
+                continue;
+            }
+            let kid_name = name_of(k);
+            for latex in [true, false] {
+                let b = bar(&me, latex);
+                let s = g.shape(id).clone();
+                g.vars.entry(b.clone()).or_insert(VarInfo {
+                    shape: s.clone(),
+                    symmetric: false,
+                    spd: false,
+                    positive: false,
+                    is_dim: false,
+                    declared: false,
+                });
+                let gt = g.var(&b, s);
+                let terms = local(&mut g, l, i, gt)?;
+                let ks = g.shape(k).clone();
+                let sum = g.sum_terms(&terms, &ks);
+                let kb = bar(&kid_name, latex);
+                let lhs = if latex {
+                    format!("{} \\mathrel{{+}}= ", kb.latex())
+                } else {
+                    format!("{} += ", kb.text())
+                };
+                let body = if latex {
+                    to_latex(&mut g, sum, Default::default())
+                } else {
+                    to_text(&mut g, sum)
+                };
+                if latex {
+                    let scaling =
+                        *g.op(id) == Op::Mul && g.kids(id).iter().any(|k| g.is_scalar(*k));
+                    let cites = if scaling {
+                        Some(SCALING)
+                    } else {
+                        identity_of(g.op(id))
+                    };
+                    local_lines.push(Line {
+                        latex: format!("{lhs}{body}"),
+                        text: String::new(),
+                        cites: cites.map(|c| c.0.to_string()),
+                        cites_latex: cites.map(|c| c.1.to_string()),
+                    });
+                } else if let Some(last) = local_lines.last_mut() {
+                    last.text = format!("{lhs}{body}");
+                }
+            }
+        }
+    }
+    // Paths from the objective to the variable, and what each contributes.
+    let mut paths: Vec<Vec<(Id, usize)>> = Vec::new();
+    let mut count = 0usize;
+    let mut stack: Vec<(Id, Vec<(Id, usize)>)> = vec![(root, Vec::new())];
+    while let Some((id, path)) = stack.pop() {
+        if id == target {
+            count += 1;
+            if paths.len() < MAX_PATHS {
+                paths.push(path);
+            }
+            continue;
+        }
+        if count > 10_000 {
+            break;
+        }
+        let kids = g.kids(id).to_vec();
+        for (i, &k) in kids.iter().enumerate().rev() {
+            if dep.get(&k) == Some(&true) {
+                let mut p2 = path.clone();
+                p2.push((id, i));
+                stack.push((k, p2));
+            }
+        }
+    }
+    // In the order the derivation reached the variable along them.
+    let arrivals: Vec<Id> = answer
+        .derivation
+        .adjoints
+        .get(&target)
+        .map(|v| v.iter().map(|c| c.from).collect())
+        .unwrap_or_default();
+    paths.sort_by_key(|p| {
+        p.last()
+            .and_then(|(n, _)| arrivals.iter().position(|a| a == n))
+            .unwrap_or(usize::MAX)
+    });
+    let mut path_steps = Vec::new();
+    let mut sums = Vec::new();
+    let target_shape: Shape = g.shape(target).clone();
+    for path in &paths {
+        let mut gt = g.one();
+        for &(n, i) in path {
+            let terms = local(&mut g, n, i, gt)?;
+            let k = g.kids(n)[i];
+            let s = g.shape(k).clone();
+            gt = g.sum_terms(&terms, &s);
+        }
+        sums.push((Q::one(), gt));
+        let mut names = vec![q.of.latex()];
+        for &(n, i) in path {
+            let k = g.kids(n)[i];
+            if matches!(g.op(k), Op::Def(_)) && k != target {
+                continue;
+            }
+            names.push(name_of(k).latex());
+        }
+        names.dedup();
+        path_steps.push(PathStep {
+            nodes: names,
+            contribution: line(&mut g, "", "", gt, None),
+        });
+    }
+    let total = g.sum_terms(&sums, &target_shape);
+    let sum = line(
+        &mut g,
+        "",
+        "",
+        total,
+        Some("law of total derivative: the paths' contributions add"),
+    );
+    // Simplification: the rules egg used, or the canonical form.
+    let mut simplification = Vec::new();
+    let limits = p.limits.clone();
+    match explain(&mut g, total, answer.id, &limits) {
+        Some(rules) if rules.is_empty() => {}
+        Some(rules) => {
+            for r in rules {
+                let c = cite(&r);
+                let latex_cite = c.replace('∘', "$\\circ$").replace('⊗', "$\\otimes$").replace('×', "$\\times$");
+                simplification.push(Line {
+                    latex: r.clone(),
+                    text: r,
+                    cites: (!c.is_empty()).then(|| c.to_string()),
+                    cites_latex: (!c.is_empty()).then(|| format!("\\text{{{latex_cite}}}")),
+                });
+            }
+        }
+        None => simplification.push(Line {
+            latex: "canonical form".into(),
+            text: "canonical form".into(),
+            cites: Some("transposes pushed to the leaves, scalars in front, like terms collected, A^{-1} A = I".into()),
+            cites_latex: Some(r"\text{transposes to the leaves, scalars in front, like terms collected, } A^{-1} A = I".into()),
+        }),
+    }
+    let answer_line = line(&mut g, "", "", answer.id, None);
+    Ok(Steps {
+        of: q.of.ident(),
+        wrt: q.wrt.ident(),
+        nodes,
+        local: local_lines,
+        paths: path_steps,
+        path_count: count,
+        sum,
+        simplification,
+        answer: answer_line,
+    })
+}
+
+/// Output notations for a derivation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepsFormat {
+    /// LaTeX `align*`.
+    Latex,
+    /// Markdown with inline LaTeX.
+    Markdown,
+    /// Plain Unicode text.
+    Text,
+}
+
+impl Steps {
+    /// Render in one of the notations.
+    pub fn render(&self, f: StepsFormat) -> String {
+        let of = Name::from_cli(&self.of)
+            .map(|n| n.latex())
+            .unwrap_or_else(|| self.of.clone());
+        let wrt = Name::from_cli(&self.wrt)
+            .map(|n| n.latex())
+            .unwrap_or_else(|| self.wrt.clone());
+        let of_t = Name::from_cli(&self.of)
+            .map(|n| n.text())
+            .unwrap_or_else(|| self.of.clone());
+        let wrt_t = Name::from_cli(&self.wrt)
+            .map(|n| n.text())
+            .unwrap_or_else(|| self.wrt.clone());
+        let cite = |c: &Option<String>| c.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default();
+        let mut s = String::new();
+        match f {
+            StepsFormat::Latex => {
+                s.push_str(&format!("% Derivation of \\nabla_{{{wrt}}} {of}\n% Computational graph\n\\begin{{align*}}\n"));
+                for n in &self.nodes {
+                    s.push_str(&format!("  {} \\\\\n", n.latex.replacen(" = ", " &= ", 1)));
+                }
+                s.push_str(
+                    "\\end{align*}\n% Local gradients (adjoints, parents first)\n\\begin{align*}\n",
+                );
+                s.push_str(&format!("  \\bar{{{of}}} &= 1 \\\\\n"));
+                for l in &self.local {
+                    let c = l
+                        .cites_latex
+                        .as_ref()
+                        .map(|c| format!(" && {c}"))
+                        .unwrap_or_default();
+                    s.push_str(&format!(
+                        "  {}{c} \\\\\n",
+                        l.latex.replacen(" \\mathrel{+}= ", " &\\mathrel{+}= ", 1)
+                    ));
+                }
+                s.push_str(&format!(
+                    "\\end{{align*}}\n% Paths from {of} to {wrt}: {}\n\\begin{{align*}}\n",
+                    self.path_count
+                ));
+                for (i, p) in self.paths.iter().enumerate() {
+                    s.push_str(&format!(
+                        "  &\\text{{path {}: }} {} : && {} \\\\\n",
+                        i + 1,
+                        p.nodes.join(" \\to "),
+                        p.contribution.latex
+                    ));
+                }
+                s.push_str(&format!("\\end{{align*}}\n% Sum of the paths (law of total derivative)\n\\begin{{align*}}\n  \\nabla_{{{wrt}}} {of} &= {} \\\\\n", self.sum.latex));
+                for r in &self.simplification {
+                    let c = r
+                        .cites_latex
+                        .as_ref()
+                        .map(|c| format!(": {c}"))
+                        .unwrap_or_default();
+                    s.push_str(&format!("  &\\quad \\text{{{}}}{c} \\\\\n", r.latex));
+                }
+                if self.answer.latex != self.sum.latex {
+                    s.push_str(&format!("  &= {}\n", self.answer.latex));
+                }
+                s.push_str("\\end{align*}\n");
+            }
+            StepsFormat::Markdown => {
+                s.push_str(&format!(
+                    "# Derivation of $\\nabla_{{{wrt}}} {of}$\n\n## Computational graph\n\n"
+                ));
+                for n in &self.nodes {
+                    s.push_str(&format!("- ${}$\n", n.latex));
+                }
+                s.push_str(&format!("\n## Local gradients\n\nStarting from $\\bar{{{of}}} = 1$, each node passes its adjoint to its children:\n\n"));
+                for l in &self.local {
+                    s.push_str(&format!("- ${}${}\n", l.latex, cite(&l.cites)));
+                }
+                s.push_str(&format!(
+                    "\n## Paths from ${of}$ to ${wrt}$ ({} in all)\n\n",
+                    self.path_count
+                ));
+                for (i, p) in self.paths.iter().enumerate() {
+                    s.push_str(&format!(
+                        "{}. ${}$: ${}$\n",
+                        i + 1,
+                        p.nodes.join(" \\to "),
+                        p.contribution.latex
+                    ));
+                }
+                s.push_str(&format!("\n## Sum of the paths\n\nBy the law of total derivative the contributions add:\n\n$$\\nabla_{{{wrt}}} {of} = {}$$\n", self.sum.latex));
+                if !self.simplification.is_empty() {
+                    s.push_str("\n## Simplification\n\n");
+                    for r in &self.simplification {
+                        s.push_str(&format!("- `{}`{}\n", r.latex, cite(&r.cites)));
+                    }
+                }
+                s.push_str(&format!(
+                    "\n## Answer\n\n$$\\nabla_{{{wrt}}} {of} = {}$$\n",
+                    self.answer.latex
+                ));
+            }
+            StepsFormat::Text => {
+                s.push_str(&format!(
+                    "Derivation of ∇_{wrt_t} {of_t}\n\nComputational graph:\n"
+                ));
+                for n in &self.nodes {
+                    s.push_str(&format!("  {}\n", n.text));
+                }
+                s.push_str(&format!(
+                    "\nLocal gradients (from {of_t}̄ = 1, parents first):\n"
+                ));
+                for l in &self.local {
+                    s.push_str(&format!("  {}{}\n", l.text, cite(&l.cites)));
+                }
+                s.push_str(&format!(
+                    "\nPaths from {of_t} to {wrt_t} ({} in all):\n",
+                    self.path_count
+                ));
+                for (i, p) in self.paths.iter().enumerate() {
+                    let names: Vec<String> = p
+                        .nodes
+                        .iter()
+                        .map(|n| {
+                            Name::from_cli(n)
+                                .map(|x| x.text())
+                                .unwrap_or_else(|| n.clone())
+                        })
+                        .collect();
+                    s.push_str(&format!(
+                        "  {}. {}: {}\n",
+                        i + 1,
+                        names.join(" → "),
+                        p.contribution.text
+                    ));
+                }
+                s.push_str(&format!(
+                    "\nSum of the paths (law of total derivative):\n  ∇_{wrt_t} {of_t} = {}\n",
+                    self.sum.text
+                ));
+                if !self.simplification.is_empty() {
+                    s.push_str("\nSimplification:\n");
+                    for r in &self.simplification {
+                        s.push_str(&format!("  {}{}\n", r.text, cite(&r.cites)));
+                    }
+                }
+                s.push_str(&format!(
+                    "\nAnswer:\n  ∇_{wrt_t} {of_t} = {}\n",
+                    self.answer.text
+                ));
+            }
+        }
+        s
+    }
+}

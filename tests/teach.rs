@@ -1,0 +1,346 @@
+//! Teaching tools: every verdict of the homework answer key (library and
+//! CLI), derivations and graphs of the homework (snapshots and content),
+//! grading over the corpus with generated broken variants.
+
+mod common;
+
+use matcalc::numeric::eval::eval;
+use matcalc::numeric::fd::valid_instance;
+use matcalc::teach::grade::{grade, Judgement, Method};
+use matcalc::teach::steps::{steps, StepsFormat};
+use matcalc::Problem;
+
+#[derive(serde::Deserialize)]
+struct Key {
+    problem: Vec<KeyProblem>,
+    answer: Vec<KeyAnswer>,
+}
+
+#[derive(serde::Deserialize)]
+struct KeyProblem {
+    id: String,
+    text: String,
+}
+
+#[derive(serde::Deserialize)]
+struct KeyAnswer {
+    seed: String,
+    problem: String,
+    wrt: String,
+    of: Option<String>,
+    latex: String,
+    verdict: String,
+}
+
+fn key() -> Key {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/homework/answer-key.toml"
+    );
+    toml::from_str(&std::fs::read_to_string(path).expect("key")).expect("key parses")
+}
+
+fn example(id: &str) -> String {
+    format!("{}/examples/{id}.tex", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_answer_key_verdict_is_reached() {
+    let key = key();
+    assert_eq!(key.answer.len(), 23);
+    for a in &key.answer {
+        let text = &key
+            .problem
+            .iter()
+            .find(|p| p.id == a.problem)
+            .expect("problem")
+            .text;
+        let mut p = Problem::new(text).expect("problem parses");
+        let q = p.question(&a.wrt, a.of.as_deref()).expect("question");
+        let v =
+            grade(&mut p, &q, &a.latex).unwrap_or_else(|e| panic!("{} {}: {e}", a.seed, a.latex));
+        assert_eq!(
+            v.verdict.as_str(),
+            a.verdict,
+            "{} ∇_{} {:?}: `{}` ({:?})",
+            a.seed,
+            a.wrt,
+            a.of,
+            a.latex,
+            v
+        );
+        // Through the CLI: exit 0 for equivalent, 1 otherwise.
+        let mut args = vec![
+            "grade".to_string(),
+            example(&a.problem),
+            "--answer".into(),
+            a.latex.clone(),
+            "--wrt".into(),
+            a.wrt.clone(),
+        ];
+        if let Some(o) = &a.of {
+            args.extend(["--of".to_string(), o.clone()]);
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (out, err, code) = common::run(&argv, None);
+        let want = if a.verdict == "equivalent" { 0 } else { 1 };
+        assert_eq!(code, want, "{} `{}`: {out}{err}", a.seed, a.latex);
+        assert!(out.starts_with(&a.verdict), "{out}");
+    }
+}
+
+#[test]
+fn a_missing_and_a_doubled_path_are_diagnosed() {
+    let text = std::fs::read_to_string(example("autoencoder")).expect("read");
+    let mut p = Problem::new(&text).expect("parses");
+    let q = p.questions()[0].clone();
+    let v = grade(&mut p, &q, "2W \\cdot (W^T W x - x) x^T").expect("grades");
+    let d = v.diagnosis.expect("a diagnosis");
+    assert!(d.contains("missing") && d.contains("counted twice"), "{d}");
+    let v = grade(&mut p, &q, "2 W (W^T W x - x) x^T + 2 W x (W^T W x - x)^T").expect("grades");
+    assert_eq!(v.diagnosis.as_deref(), Some("off by a factor 2"));
+    let v = grade(&mut p, &q, "-W (W^T W x - x) x^T - W x (W^T W x - x)^T").expect("grades");
+    assert_eq!(v.diagnosis.as_deref(), Some("the sign is wrong"));
+}
+
+#[test]
+fn shape_mismatch_and_unknown_names_are_verdicts() {
+    let text = std::fs::read_to_string(example("gplvm")).expect("read");
+    let mut p = Problem::new(&text).expect("parses");
+    let q = p.question("X", Some("L_1")).expect("q");
+    let v = grade(&mut p, &q, "-\\alpha D X^T").expect("grades");
+    assert_eq!(v.verdict, Judgement::ShapeMismatch);
+    assert!(v.diagnosis.unwrap_or_default().contains("Q × N"));
+    let v = grade(&mut p, &q, "-\\alpha D Z X").expect("grades");
+    assert_eq!(v.verdict, Judgement::UnknownName);
+    assert!(v.span.is_some());
+    let (_, err, code) = common::run(
+        &[
+            "grade",
+            &example("gplvm"),
+            "--wrt",
+            "X",
+            "--of",
+            "L_1",
+            "--answer",
+            "-\\alpha D Z X",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown name `Z`") && err.contains("<answer>"),
+        "{err}"
+    );
+    let (_, _, code) = common::run(
+        &[
+            "grade",
+            &example("gplvm"),
+            "--wrt",
+            "X",
+            "--of",
+            "L_1",
+            "--answer",
+            "-\\alpha D X^T",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn derivations_of_the_homework() {
+    for id in ["autoencoder", "gplvm", "swish-mlp"] {
+        let text = std::fs::read_to_string(example(id)).expect("read");
+        let mut p = Problem::new(&text).expect("parses");
+        let qs = p.questions();
+        let all: Vec<_> = qs
+            .iter()
+            .map(|q| steps(&mut p, q).expect("steps"))
+            .collect();
+        match id {
+            "autoencoder" => {
+                let s = &all[0];
+                assert_eq!(s.path_count, 2, "two paths to W");
+                assert!(s
+                    .paths
+                    .iter()
+                    .all(|p| p.nodes.first().map(String::as_str) == Some("L")
+                        && p.nodes.last().map(String::as_str) == Some("W")));
+                assert!(
+                    s.local
+                        .iter()
+                        .any(|l| l.cites.as_deref().is_some_and(|c| c.contains("eq. 43"))),
+                    "the transpose path's local gradient"
+                );
+                assert_eq!(s.sum.latex, s.answer.latex);
+            }
+            "gplvm" => {
+                let cites: String = all
+                    .iter()
+                    .flat_map(|s| s.local.iter())
+                    .filter_map(|l| l.cites.clone())
+                    .collect();
+                assert!(cites.contains("eq. 57"), "log-determinant identity");
+                assert!(cites.contains("eq. 39"), "inverse identity");
+            }
+            _ => {
+                let w1 = all.iter().find(|s| s.wrt == "W_1").expect("W_1");
+                let chain = w1.paths[0].nodes.join(" ");
+                for n in ["z_2", "h_1", "z_1"] {
+                    assert!(chain.contains(n), "{chain}");
+                }
+            }
+        }
+        for (fmt, f) in [
+            ("latex", StepsFormat::Latex),
+            ("markdown", StepsFormat::Markdown),
+            ("text", StepsFormat::Text),
+        ] {
+            let doc: String = all
+                .iter()
+                .map(|s| s.render(f))
+                .collect::<Vec<_>>()
+                .join("\n");
+            insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+                insta::assert_snapshot!(format!("steps-{fmt}@{id}"), doc);
+            });
+        }
+        let (dot, _, code) = common::run(&["graph", &example(id)], None);
+        assert_eq!(code, 0);
+        assert!(dot.contains("fillcolor=\"#cce5ff\"") && dot.contains("fillcolor=\"#ffe0b3\""));
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!(format!("graph@{id}"), dot);
+        });
+    }
+}
+
+#[test]
+fn homework_graphs_render_as_svg() {
+    for id in ["autoencoder", "gplvm", "swish-mlp"] {
+        let (out, err, code) = common::run(&["graph", &example(id), "--format", "svg"], None);
+        assert_eq!(
+            code, 0,
+            "Graphviz must be installed (.ci/run installs it): {err}"
+        );
+        assert!(out.contains("<svg") && out.contains("</svg>"));
+    }
+}
+
+/// Broken variants of a correct answer, each a classic mistake.
+fn mutations(reference: &str) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("wrong factor", format!("2 ({reference})")),
+        ("wrong sign", format!("-({reference})")),
+    ];
+    if let Some(i) = reference.find("^T") {
+        v.push((
+            "dropped transpose",
+            format!("{}{}", &reference[..i], &reference[i + 2..]),
+        ));
+    }
+    if reference.contains("^{-1}") {
+        v.push((
+            "transpose for inverse",
+            reference.replacen("^{-1}", "^T", 1),
+        ));
+    }
+    // A dropped path: the last top-level term.
+    let mut depth = 0i32;
+    let mut cut = None;
+    for (i, c) in reference.char_indices() {
+        match c {
+            '(' | '{' | '[' => depth += 1,
+            ')' | '}' | ']' => depth -= 1,
+            '+' | '-' if depth == 0 && i > 0 && reference[..i].ends_with(' ') => cut = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(i) = cut {
+        v.push(("dropped path", reference[..i].trim().to_string()));
+    }
+    v
+}
+
+#[test]
+fn corpus_references_grade_equivalent_and_broken_variants_do_not() {
+    let (mut total, mut symbolic) = (0usize, 0usize);
+    let mut failures = Vec::new();
+    let mut per_problem_min = usize::MAX;
+    let mut numeric_ones = Vec::new();
+    for path in common::fixtures("corpus") {
+        let src = std::fs::read_to_string(&path).expect("read");
+        let name = common::stem(&path);
+        let mut p = Problem::new(&src).expect("parses");
+        let qs = p.questions();
+        for (wrt, reference) in common::references(&src) {
+            let q = qs
+                .iter()
+                .rfind(|q| q.wrt.ident() == wrt)
+                .expect("query")
+                .clone();
+            let v = grade(&mut p, &q, &reference).unwrap_or_else(|e| panic!("{name}: {e}"));
+            total += 1;
+            if v.verdict != Judgement::Equivalent {
+                failures.push(format!(
+                    "{name}: reference `{reference}` judged {:?}",
+                    v.verdict
+                ));
+                continue;
+            }
+            if v.method == Method::Symbolic {
+                symbolic += 1;
+            } else {
+                numeric_ones.push(format!("{name} ∇_{wrt}"));
+            }
+            let answer = p.answer(&q).expect("answer");
+            let mut broken = 0;
+            for (kind, m) in mutations(&reference) {
+                // Is the variant really different? Decide independently.
+                let Ok(id) = p.expression(&m, true, None) else {
+                    broken += 1; // does not even type-check: a shape mistake
+                    let v = grade(&mut p, &q, &m).expect("grades");
+                    if v.verdict == Judgement::Equivalent {
+                        failures.push(format!("{name}: {kind} `{m}` judged equivalent"));
+                    }
+                    continue;
+                };
+                let differs = p.graph.shape(id) != &answer.shape
+                    || valid_instance(&p.graph, 77, &[id, answer.id])
+                        .map(|(inst, _)| {
+                            let (a, b) = (
+                                eval(&p.graph, &inst, id).expect("eval"),
+                                eval(&p.graph, &inst, answer.id).expect("eval"),
+                            );
+                            a.shape() != b.shape() || (&a - &b).amax() > 1e-6 * b.amax().max(1.0)
+                        })
+                        .unwrap_or(false);
+                if !differs {
+                    continue;
+                }
+                broken += 1;
+                let v = grade(&mut p, &q, &m).expect("grades");
+                if v.verdict == Judgement::Equivalent {
+                    failures.push(format!("{name}: {kind} `{m}` judged equivalent"));
+                }
+            }
+            per_problem_min = per_problem_min.min(broken);
+        }
+    }
+    let share = symbolic as f64 / total as f64;
+    eprintln!(
+        "symbolic: {symbolic}/{total} ({:.1}%); decided numerically: {}",
+        100.0 * share,
+        numeric_ones.join(", ")
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        per_problem_min >= 2,
+        "a problem had fewer than two broken variants"
+    );
+    assert!(
+        share >= 0.8,
+        "only {:.1}% decided symbolically",
+        100.0 * share
+    );
+}
