@@ -252,9 +252,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
         .filter(|&id| dep[&id] && id != target && !matches!(g.op(id), Op::Def(_)))
         .collect();
     for &id in &teaching {
-        if !labels.contains_key(&id) {
-            labels.insert(id, lab.fresh());
-        }
+        labels.entry(id).or_insert_with(|| lab.fresh());
     }
     // Label variables stand for nodes, with their facts.
     let mut label_var: HashMap<Id, Id> = HashMap::new();
