@@ -5,24 +5,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use matcalc::Problem;
 
-/// The L-layer problem document.
-pub fn layered(l: usize) -> String {
-    let mut s = String::from("x, y \\in \\mathbb{R}^{D}\n");
-    for i in 1..=l {
-        s.push_str(&format!(
-            "W_{{{i}}} \\in \\mathbb{{R}}^{{D \\times D}}, b_{{{i}}} \\in \\mathbb{{R}}^{{D}}\n"
-        ));
-    }
-    s.push_str("z_{1} = W_{1} x + b_{1}\nh_{1} = \\tanh(z_{1})\n");
-    for i in 2..=l {
-        s.push_str(&format!(
-            "z_{{{i}}} = W_{{{i}}} h_{{{}}} + b_{{{i}}}\nh_{{{i}}} = \\tanh(z_{{{i}}})\n",
-            i - 1
-        ));
-    }
-    s.push_str(&format!("L = \\|h_{{{l}}} - y\\|^2\n\\nabla_{{W_1}} L\n"));
-    s
-}
+include!("layered.rs");
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("layers");

@@ -151,6 +151,20 @@ pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
     })
 }
 
+/// The nodes under `root` (children first) and whether each depends on
+/// `target`; an upstream-gradient atom is an input, whatever its argument.
+pub fn dependents(g: &Graph, root: Id, target: Id) -> (Vec<Id>, HashMap<Id, bool>) {
+    let post = g.postorder(root);
+    let mut dep: HashMap<Id, bool> = HashMap::new();
+    for &id in &post {
+        let d = id == target
+            || (!matches!(g.op(id), Op::Upstream(_))
+                && g.kids(id).iter().any(|k| dep.get(k) == Some(&true)));
+        dep.insert(id, d);
+    }
+    (post, dep)
+}
+
 /// Merge like terms, keeping first-seen order.
 fn merge(terms: Vec<(Q, Id)>) -> Vec<(Q, Id)> {
     let mut out: Vec<(Q, Id)> = Vec::new();

@@ -28,15 +28,6 @@ fn key() -> Key {
     toml::from_str(&std::fs::read_to_string(path).expect("answer key")).expect("answer key parses")
 }
 
-/// Documented forms are equal up to white space and `\left`/`\right`.
-fn norm(s: &str) -> String {
-    s.replace("\\left", "")
-        .replace("\\right", "")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
-}
-
 fn documented<'a>(p: &'a KeyProblem, of: &str, wrt: &str) -> &'a [String] {
     p.documented
         .get(wrt)
@@ -58,7 +49,7 @@ fn printed_answers_are_documented_forms() {
             let got = p.latex(a, Default::default());
             let forms = documented(kp, &of, &wrt);
             assert!(
-                forms.iter().any(|f| norm(f) == norm(&got)),
+                forms.iter().any(|f| common::norm(f) == common::norm(&got)),
                 "{}: ∇_{wrt} {of} printed `{got}`, not one of {forms:?}",
                 kp.id
             );
@@ -134,7 +125,7 @@ fn grad_snapshots_match_the_answer_key() {
             );
             let forms = documented(kp, &of, &wrt);
             assert!(
-                forms.iter().any(|f| norm(f) == norm(ans)),
+                forms.iter().any(|f| common::norm(f) == common::norm(ans)),
                 "snapshot line `{line}` is not documented"
             );
             lines += 1;

@@ -173,3 +173,45 @@ fn run_everything(text: &str) {
         }
     }
 }
+
+const HOMEWORK: [&str; 3] = [
+    include_str!("../examples/autoencoder.tex"),
+    include_str!("../examples/gplvm.tex"),
+    include_str!("../examples/swish-mlp.tex"),
+];
+
+fn key_answers() -> Vec<String> {
+    common::answer_key()
+        .lines()
+        .filter_map(|l| l.strip_prefix("latex = '"))
+        .map(|l| l.trim_end_matches('\'').to_string())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    #[test]
+    fn grading_mutated_answers_never_panics(
+        which in 0usize..100,
+        problem in 0usize..3,
+        edits in proptest::collection::vec((0usize..10_000, 0usize..TOKENS.len(), 0u8..3), 0..4),
+    ) {
+        let answers = key_answers();
+        let mut s: Vec<char> = answers[which % answers.len()].chars().collect();
+        for (pos, tok, kind) in edits {
+            let at = if s.is_empty() { 0 } else { pos % (s.len() + 1) };
+            match kind {
+                0 => { let t: Vec<char> = TOKENS[tok].chars().collect(); s.splice(at..at, t); }
+                1 => { let end = (at + 1 + tok % 5).min(s.len()); if at < end { s.drain(at..end); } }
+                _ => { let end = (at + 6).min(s.len()); let seg: Vec<char> = s[at..end].to_vec(); s.splice(at..at, seg); }
+            }
+        }
+        let answer: String = s.into_iter().collect();
+        let mut p = Problem::new(HOMEWORK[problem]).expect("homework parses");
+        for q in p.questions() {
+            // Any verdict or error is fine; a panic is not.
+            let _ = matcalc::teach::grade::grade(&mut p, &q, &answer);
+        }
+    }
+}

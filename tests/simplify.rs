@@ -9,14 +9,6 @@ use matcalc::numeric::fd::valid_instance;
 use matcalc::simplify::{provably_equal, token_count, Limits};
 use matcalc::Problem;
 
-fn norm(s: &str) -> String {
-    s.replace("\\left", "")
-        .replace("\\right", "")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
-}
-
 /// (fixture, variable, printed answer, reference) for every reference.
 fn printed_with_references() -> Vec<(String, String, String, String, bool)> {
     let mut out = Vec::new();
@@ -44,7 +36,7 @@ fn textbook_fixtures_print_the_reference_form() {
     for (name, wrt, printed, reference, textbook) in printed_with_references() {
         if textbook {
             checked += 1;
-            if norm(&printed) != norm(&reference) {
+            if common::norm(&printed) != common::norm(&reference) {
                 wrong.push(format!(
                     "{name} ∇_{wrt}: printed `{printed}`, the textbook form is `{reference}`"
                 ));

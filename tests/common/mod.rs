@@ -61,3 +61,21 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> (String, String, i32) {
         out.status.code().unwrap_or(-1),
     )
 }
+
+/// Answers are equal up to white space and `\left`/`\right`.
+pub fn norm(s: &str) -> String {
+    s.replace("\\left", "")
+        .replace("\\right", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The homework answer key's text.
+pub fn answer_key() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/homework/answer-key.toml"
+    );
+    std::fs::read_to_string(path).expect("answer key")
+}
