@@ -21,11 +21,7 @@ struct KeyProblem {
 }
 
 fn key() -> Key {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/homework/answer-key.toml"
-    );
-    toml::from_str(&std::fs::read_to_string(path).expect("answer key")).expect("answer key parses")
+    toml::from_str(&common::answer_key()).expect("answer key parses")
 }
 
 fn documented<'a>(p: &'a KeyProblem, of: &str, wrt: &str) -> &'a [String] {
