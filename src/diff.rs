@@ -85,14 +85,7 @@ pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
     }
     let shape = g.shape(target).clone();
     // Which nodes depend on the target (the only ones that need adjoints).
-    let post = g.postorder(root);
-    let mut dep: HashMap<Id, bool> = HashMap::new();
-    for &id in &post {
-        let d = id == target
-            || (!matches!(g.op(id), Op::Upstream(_))
-                && g.kids(id).iter().any(|k| dep.get(k) == Some(&true)));
-        dep.insert(id, d);
-    }
+    let (post, dep) = dependents(g, root, target);
     let mut adj: HashMap<Id, Vec<Contribution>> = HashMap::new();
     let one = g.one();
     adj.insert(

@@ -230,14 +230,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     let root = answer.root;
     let target = answer.derivation.target.unwrap_or(root);
     // Nodes that depend on the variable.
-    let post = g.postorder(root);
-    let mut dep: HashMap<Id, bool> = HashMap::new();
-    for &id in &post {
-        let d = id == target
-            || (!matches!(g.op(id), Op::Upstream(_))
-                && g.kids(id).iter().any(|k| dep.get(k) == Some(&true)));
-        dep.insert(id, d);
-    }
+    let (post, dep) = crate::diff::dependents(&g, root, target);
     // Labels: defined names for definitions' bodies, fresh letters otherwise.
     let mut labels: HashMap<Id, Name> = HashMap::new();
     for &id in &post {
