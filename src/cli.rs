@@ -117,6 +117,13 @@ pub struct Outcome {
     pub code: i32,
 }
 
+/// Pretty JSON with a final new line.
+fn json_out<T: serde::Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// Read the document: `-e`, a file, or `-` for standard input. Returns
 /// (name for messages, text).
 pub fn read_source(c: &Common) -> Result<(String, String)> {
@@ -256,8 +263,7 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
                 })
                 .collect();
             let doc = serde_json::json!({"results": results, "notes": notes});
-            out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-            out.push('\n');
+            out = json_out(&doc);
         }
     }
     Ok(Outcome {
@@ -295,9 +301,7 @@ pub fn check(src: &str, c: &Common) -> Result<Outcome> {
         ));
     }
     if c.format == Format::Json {
-        out = serde_json::to_string_pretty(&serde_json::json!({"results": rows, "notes": []}))
-            .unwrap_or_default();
-        out.push('\n');
+        out = json_out(&serde_json::json!({"results": rows, "notes": []}));
     }
     Ok(Outcome {
         stdout: out,
@@ -328,10 +332,7 @@ pub fn simplify(src: &str, c: &Common) -> Result<Outcome> {
     }
     match c.format {
         Format::Json => {
-            out =
-                serde_json::to_string_pretty(&serde_json::json!({"results": rows, "notes": notes}))
-                    .unwrap_or_default();
-            out.push('\n');
+            out = json_out(&serde_json::json!({"results": rows, "notes": notes}));
         }
         Format::Numpy => {
             let fns: Vec<numpy::Function> = results
@@ -413,11 +414,7 @@ pub fn grade(src: &str, a: &GradeArgs) -> Result<Outcome> {
         1
     };
     let out = match c.format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        Format::Json => json_out(&v),
         Format::Latex | Format::Text | Format::Markdown => {
             let method = match v.method {
                 crate::teach::grade::Method::Symbolic => "proven symbolically".to_string(),
@@ -467,11 +464,7 @@ pub fn steps(src: &str, c: &Common) -> Result<Outcome> {
         all.push(steps(&mut p, q)?);
     }
     let out = match c.format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&all).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        Format::Json => json_out(&all),
         Format::Latex | Format::Markdown | Format::Text => {
             let f = match c.format {
                 Format::Latex => StepsFormat::Latex,
@@ -510,11 +503,7 @@ pub fn graph(src: &str, c: &Common) -> Result<Outcome> {
     let view = crate::teach::graph::graph(&mut p.graph, &of, &wrt);
     let out = match c.format {
         Format::Latex | Format::Dot => view.to_dot(),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&view).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        Format::Json => json_out(&view),
         Format::Svg => svg(&view.to_dot())?,
         f => return Err(unsupported_format("graph", f)),
     };

@@ -124,10 +124,6 @@ pub struct Graph {
     overflow: bool,
 }
 
-fn q(n: i64) -> Q {
-    Q::from_integer(BigInt::from(n))
-}
-
 impl Graph {
     /// An empty graph over the given inputs.
     pub fn new(vars: BTreeMap<Name, VarInfo>) -> Graph {
@@ -182,8 +178,7 @@ impl Graph {
         }
         // Keep the body→name map pointing at the re-folded bodies.
         let old: Vec<(Id, Name)> = self.def_of_body.drain().collect();
-        for (b, name) in old {
-            let _ = b;
+        for (_, name) in old {
             if let Some(nb) = new_bodies.get(&name) {
                 self.def_of_body.insert(*nb, name);
             }
@@ -513,7 +508,6 @@ impl Graph {
             }
         }
         merged.retain(|(c, t)| !c.is_zero() && !matches!(self.nodes[*t].op, Op::Zero));
-        let _ = keys;
         let mut acc: Option<Id> = None;
         for (c, t) in merged {
             let x = self.scale(c, t);
@@ -1315,23 +1309,4 @@ fn dim_mul(a: &Dim, b: &Dim) -> Dim {
         (Dim::Num(x), Dim::Num(y)) => Dim::Num(x * y),
         _ => Dim::Mul(Box::new(a.clone()), Box::new(b.clone())),
     }
-}
-
-/// Whether `q` is an integer in `i64`.
-pub fn small_int(q: &Q) -> Option<i64> {
-    if q.is_integer() {
-        q.to_integer().to_i64()
-    } else {
-        None
-    }
-}
-
-/// Absolute value of a rational.
-pub fn qabs(x: &Q) -> Q {
-    x.abs()
-}
-
-/// A rational from an integer.
-pub fn qi(n: i64) -> Q {
-    q(n)
 }

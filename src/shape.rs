@@ -405,7 +405,7 @@ impl Typed {
         ctx.lenient = lenient;
         ctx.closed = true;
         let mut usage = Usage::default();
-        usage.scan(e, false);
+        usage.scan(e);
         for n in usage.applied.iter() {
             if !ctx.is_value(n) && !ctx.fns.contains_key(n) && !usage.values.contains(n) {
                 ctx.applied_only.insert(n.clone());
@@ -458,7 +458,7 @@ struct Usage {
 }
 
 impl Usage {
-    fn scan(&mut self, e: &Expr, _in_fn: bool) {
+    fn scan(&mut self, e: &Expr) {
         if let ExprKind::Chain(items) = &e.kind {
             for (i, (_, it)) in items.iter().enumerate() {
                 if let ExprKind::Name(n) = &it.kind {
@@ -471,7 +471,7 @@ impl Usage {
                         self.values.insert(n.clone());
                     }
                 } else {
-                    self.scan(it, _in_fn);
+                    self.scan(it);
                 }
             }
             return;
@@ -485,7 +485,7 @@ impl Usage {
             return;
         }
         for c in e.children() {
-            self.scan(c, _in_fn);
+            self.scan(c);
         }
     }
 }
@@ -579,7 +579,7 @@ pub fn check(doc: &Document) -> Result<Typed> {
                     )
                     .at(*name_span));
                 }
-                usage.scan(body, false);
+                usage.scan(body);
                 c.defs.insert(name.clone(), DefState::Pending(body.clone()));
                 c.def_spans.insert(name.clone(), *name_span);
             }
@@ -596,13 +596,13 @@ pub fn check(doc: &Document) -> Result<Typed> {
                     )
                     .at(*span));
                 }
-                usage.scan(body, true);
+                usage.scan(body);
                 c.fn_asts
                     .insert(name.clone(), (param.clone(), body.clone(), *span));
             }
             Stmt::Query(q) => queries.push(q.clone()),
             Stmt::Expr(e) => {
-                usage.scan(e, false);
+                usage.scan(e);
                 bare.push(e.clone());
             }
         }

@@ -142,16 +142,7 @@ proptest! {
         edits in proptest::collection::vec((0usize..10_000, 0usize..TOKENS.len(), 0u8..3), 1..6),
     ) {
         let texts = corpus_texts();
-        let mut s: Vec<char> = texts[doc % texts.len()].chars().collect();
-        for (pos, tok, kind) in edits {
-            let at = if s.is_empty() { 0 } else { pos % (s.len() + 1) };
-            match kind {
-                0 => { let t: Vec<char> = TOKENS[tok].chars().collect(); s.splice(at..at, t); }
-                1 => { let end = (at + 1 + tok % 5).min(s.len()); if at < end { s.drain(at..end); } }
-                _ => { let end = (at + 8).min(s.len()); let seg: Vec<char> = s[at..end].to_vec(); s.splice(at..at, seg); }
-            }
-        }
-        let text: String = s.into_iter().collect();
+        let text = mutate(&texts[doc % texts.len()], &edits, 8);
         run_everything(&text);
     }
 
@@ -159,6 +150,33 @@ proptest! {
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
         run_everything(&text);
     }
+}
+
+/// Apply edits to `text`: insert a token, delete a few characters, or
+/// duplicate a segment of `dup` characters.
+fn mutate(text: &str, edits: &[(usize, usize, u8)], dup: usize) -> String {
+    let mut s: Vec<char> = text.chars().collect();
+    for &(pos, tok, kind) in edits {
+        let at = if s.is_empty() { 0 } else { pos % (s.len() + 1) };
+        match kind {
+            0 => {
+                let t: Vec<char> = TOKENS[tok].chars().collect();
+                s.splice(at..at, t);
+            }
+            1 => {
+                let end = (at + 1 + tok % 5).min(s.len());
+                if at < end {
+                    s.drain(at..end);
+                }
+            }
+            _ => {
+                let end = (at + dup).min(s.len());
+                let seg: Vec<char> = s[at..end].to_vec();
+                s.splice(at..at, seg);
+            }
+        }
+    }
+    s.into_iter().collect()
 }
 
 /// The whole pipeline; any outcome but a panic is fine.
@@ -198,16 +216,7 @@ proptest! {
         edits in proptest::collection::vec((0usize..10_000, 0usize..TOKENS.len(), 0u8..3), 0..4),
     ) {
         let answers = key_answers();
-        let mut s: Vec<char> = answers[which % answers.len()].chars().collect();
-        for (pos, tok, kind) in edits {
-            let at = if s.is_empty() { 0 } else { pos % (s.len() + 1) };
-            match kind {
-                0 => { let t: Vec<char> = TOKENS[tok].chars().collect(); s.splice(at..at, t); }
-                1 => { let end = (at + 1 + tok % 5).min(s.len()); if at < end { s.drain(at..end); } }
-                _ => { let end = (at + 6).min(s.len()); let seg: Vec<char> = s[at..end].to_vec(); s.splice(at..at, seg); }
-            }
-        }
-        let answer: String = s.into_iter().collect();
+        let answer = mutate(&answers[which % answers.len()], &edits, 6);
         let mut p = Problem::new(HOMEWORK[problem]).expect("homework parses");
         for q in p.questions() {
             // Any verdict or error is fine; a panic is not.

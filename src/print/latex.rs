@@ -4,7 +4,7 @@
 use crate::ir::{Graph, Id, Op};
 use crate::shape::{Dim, Func, Q};
 use crate::syntax::ast::Name;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed};
 
 /// How transposes are written in LaTeX.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -499,9 +499,4 @@ impl Printer {
             }
         }
     }
-}
-
-/// Whether `q` is zero (re-exported helper for callers).
-pub fn is_zero(q: &Q) -> bool {
-    q.is_zero()
 }

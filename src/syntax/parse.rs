@@ -32,12 +32,7 @@ pub const MAX_PARSER_CALLS: usize = 2_000_000;
 /// assert_eq!(doc.stmts.len(), 2);
 /// ```
 pub fn parse_document(src: &str) -> Result<Document> {
-    check_bounds(src)?;
-    pest::set_call_limit(std::num::NonZeroUsize::new(MAX_PARSER_CALLS));
-    let mut pairs = MatcalcParser::parse(Rule::document, src).map_err(|e| pest_error(src, e))?;
-    let doc = pairs
-        .next()
-        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse tree"))?;
+    let doc = parse_top(src, Rule::document)?;
     let mut stmts = Vec::new();
     for p in doc.into_inner() {
         match p.as_rule() {
@@ -50,15 +45,31 @@ pub fn parse_document(src: &str) -> Result<Document> {
             Stmt::Def { body, .. } | Stmt::FnDef { body, .. } | Stmt::Expr(body) => body,
             _ => continue,
         };
-        if e.depth() > MAX_DEPTH {
-            return Err(Diagnostic::new(
-                ErrorKind::Limit,
-                format!("expression nested deeper than {MAX_DEPTH} levels"),
-            )
-            .at(e.span));
-        }
+        check_depth(e)?;
     }
     Ok(Document { stmts })
+}
+
+/// Parse `src` from `rule`, within the input and parser-step bounds.
+fn parse_top(src: &str, rule: Rule) -> Result<Pair<'_, Rule>> {
+    check_bounds(src)?;
+    pest::set_call_limit(std::num::NonZeroUsize::new(MAX_PARSER_CALLS));
+    let mut pairs = MatcalcParser::parse(rule, src).map_err(|e| pest_error(src, e))?;
+    pairs
+        .next()
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse tree"))
+}
+
+/// Later stages recurse on the tree: bound its depth.
+fn check_depth(e: &Expr) -> Result<()> {
+    if e.depth() > MAX_DEPTH {
+        return Err(Diagnostic::new(
+            ErrorKind::Limit,
+            format!("expression nested deeper than {MAX_DEPTH} levels"),
+        )
+        .at(e.span));
+    }
+    Ok(())
 }
 
 /// Parse a single expression (an answer, or an expression to simplify).
@@ -68,24 +79,13 @@ pub fn parse_document(src: &str) -> Result<Document> {
 /// assert!(matches!(e.kind, matcalc::syntax::ast::ExprKind::Chain(_)));
 /// ```
 pub fn parse_expression(src: &str) -> Result<Expr> {
-    check_bounds(src)?;
-    pest::set_call_limit(std::num::NonZeroUsize::new(MAX_PARSER_CALLS));
-    let mut pairs = MatcalcParser::parse(Rule::expression, src).map_err(|e| pest_error(src, e))?;
-    let top = pairs
-        .next()
-        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse tree"))?;
+    let top = parse_top(src, Rule::expression)?;
     let e = top
         .into_inner()
         .find(|p| p.as_rule() == Rule::expr)
         .ok_or_else(|| Diagnostic::new(ErrorKind::Parse, "expected an expression"))?;
     let e = build_expr(e)?;
-    if e.depth() > MAX_DEPTH {
-        return Err(Diagnostic::new(
-            ErrorKind::Limit,
-            format!("expression nested deeper than {MAX_DEPTH} levels"),
-        )
-        .at(e.span));
-    }
+    check_depth(&e)?;
     Ok(e)
 }
 
