@@ -20,6 +20,9 @@ pub enum ErrorKind {
     Unsupported,
     /// A bound was hit: input size, nesting depth, parser steps, term count.
     Limit,
+    /// A constant with no value in the problem: `\frac{1}{0}`, `\log(0)`,
+    /// `\sqrt{-4}`.
+    Undefined,
     /// No valid numeric instance could be sampled (e.g. `\log` of a negative).
     Domain,
     /// A command-line mistake: `--wrt` names nothing, a query is missing.
@@ -38,6 +41,7 @@ impl ErrorKind {
             ErrorKind::Cycle => "cyclic definition",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Limit => "limit reached",
+            ErrorKind::Undefined => "undefined",
             ErrorKind::Domain => "no valid instance",
             ErrorKind::Usage => "usage error",
             ErrorKind::Internal => "internal error",

@@ -121,6 +121,12 @@ pub struct Graph {
     /// User functions: parameter and body.
     pub fns: BTreeMap<Name, (Name, Id)>,
     sym_cache: RefCell<HashMap<Id, bool>>,
+    /// Whether a declared symmetric input may be treated as symmetric
+    /// (`S^T = S`). Off while the document's own expressions are built: the
+    /// function differentiated is the one written, and its gradient is the
+    /// unconstrained one. On for answers, which are values at a symmetric
+    /// point.
+    point_symmetry: bool,
     overflow: bool,
 }
 
@@ -137,6 +143,7 @@ impl Graph {
             vars,
             fns: BTreeMap::new(),
             sym_cache: RefCell::new(HashMap::new()),
+            point_symmetry: false,
             overflow: false,
         }
     }
@@ -157,7 +164,16 @@ impl Graph {
         }
         g.enable_folding();
         g.check()?;
+        g.set_point_symmetry(true);
         Ok(g)
+    }
+
+    /// Allow (or forbid) declared symmetry of inputs in what is built next.
+    pub fn set_point_symmetry(&mut self, on: bool) {
+        if self.point_symmetry != on {
+            self.point_symmetry = on;
+            self.sym_cache.borrow_mut().clear();
+        }
     }
 
     /// Register definitions for folding and re-fold their bodies.
@@ -522,6 +538,12 @@ impl Graph {
             });
         }
         match acc {
+            // Only broadcast scalars are left (`\alpha + x - x`): the sum
+            // keeps its shape, `\alpha \mathbf{1}`.
+            Some(a) if self.is_scalar(a) && !shape.is_scalar() => {
+                let ones = self.ones(shape);
+                self.mul(a, ones)
+            }
             Some(a) => a,
             None => self.zero(shape),
         }
@@ -557,6 +579,10 @@ impl Graph {
                 let (a, b) = (node.kids[0], node.kids[1]);
                 let inner_product =
                     node.shape.is_scalar() && !self.is_scalar(a) && !self.is_scalar(b);
+                // A 1×1 product of matrices (an inner product) is one scalar
+                // factor of any product it enters, never part of its matrix
+                // chain; only at the top (printing its own factors) is it
+                // opened.
                 if top || !inner_product {
                     self.factor_into(a, false, coef, scalars, mats);
                     self.factor_into(b, false, coef, scalars, mats);
@@ -587,6 +613,15 @@ impl Graph {
         let mut coef = Q::one();
         let (mut s, mut m) = (Vec::new(), Vec::new());
         self.factor_into(id, true, &mut coef, &mut s, &mut m);
+        (coef, s, m)
+    }
+
+    /// The factors of `id` as an operand of a larger product: an inner
+    /// product stays one scalar factor (identity: (x^T a) B is a scaling).
+    fn operand_factors(&mut self, id: Id) -> (Q, Vec<Id>, Vec<Id>) {
+        let mut coef = Q::one();
+        let (mut s, mut m) = (Vec::new(), Vec::new());
+        self.factor_into(id, false, &mut coef, &mut s, &mut m);
         (coef, s, m)
     }
 
@@ -641,8 +676,10 @@ impl Graph {
         let mut stack: Vec<(Id, i64)> = Vec::new();
         for &m in mats {
             let (b, e) = self.mat_power(m);
+            // Only a square base has powers: X X = X^2 needs cols = rows.
+            let square = self.nodes[b].shape.is_square();
             match stack.last_mut() {
-                Some(top) if top.0 == b => {
+                Some(top) if top.0 == b && square => {
                     top.1 += e;
                     if top.1 == 0 {
                         stack.pop();
@@ -808,8 +845,8 @@ impl Graph {
                 cols: sb.cols,
             }
         };
-        let (mut coef, mut s, mut m) = self.factors(a);
-        let (c2, s2, m2) = self.factors(b);
+        let (mut coef, mut s, mut m) = self.operand_factors(a);
+        let (c2, s2, m2) = self.operand_factors(b);
         coef *= c2;
         s.extend(s2);
         m.extend(m2);
@@ -923,7 +960,9 @@ impl Graph {
             false
         } else {
             match &node.op {
-                Op::Var(n) => self.vars.get(n).is_some_and(|v| v.symmetric),
+                Op::Var(n) => {
+                    self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric)
+                }
                 Op::Def(_) | Op::Inv | Op::MatPow(_) => self.is_symmetric(node.kids[0]),
                 Op::Identity | Op::Zero | Op::Diag => true,
                 Op::Func(_) | Op::Call(_) | Op::Pow(_) => self.is_symmetric(node.kids[0]),
@@ -985,7 +1024,9 @@ impl Graph {
         match &node.op {
             Op::Mul | Op::Transpose | Op::Inv | Op::Had | Op::Kron | Op::MatPow(_) => self.t(id),
             Op::Identity | Op::Diag => id,
-            Op::Var(n) if self.vars.get(n).is_some_and(|v| v.symmetric) => id,
+            Op::Var(n) if self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric) => {
+                id
+            }
             _ => {
                 let s = node.shape.t();
                 self.raw(Op::Transpose, vec![id], s)
@@ -1223,7 +1264,34 @@ impl Graph {
             )
             .at(e.span));
         }
+        if let Some(why) = self.undefined_constant(&e.op, &kids) {
+            return Err(Diagnostic::new(
+                ErrorKind::Undefined,
+                format!("this expression has no value: {why}"),
+            )
+            .at(e.span));
+        }
         Ok(id)
+    }
+
+    /// Why an operation on constant operands has no value, if it has none.
+    fn undefined_constant(&self, op: &TOp, kids: &[Id]) -> Option<String> {
+        let c = self.const_value(*kids.first()?)?;
+        let zero = c.is_zero();
+        let neg = c.is_negative();
+        match op {
+            TOp::Pow(p) if zero && p.is_negative() => {
+                Some(format!("0 to the power {p} (division by zero)"))
+            }
+            TOp::Pow(p) if neg && !p.is_integer() => {
+                Some(format!("a negative number ({c}) to the fractional power {p}"))
+            }
+            TOp::Inv if zero => Some("the inverse of 0".into()),
+            TOp::Func(Func::Log) if zero || neg => Some(format!("\\log({c})")),
+            TOp::Func(Func::Sqrt) if neg => Some(format!("\\sqrt{{{c}}}")),
+            TOp::LogDet if zero => Some("\\log|0|".into()),
+            _ => None,
+        }
     }
 
     /// Replace the free input `param` (a scalar) by `arg` in `body`, applying

@@ -463,7 +463,8 @@ impl Usage {
             for (i, (_, it)) in items.iter().enumerate() {
                 if let ExprKind::Name(n) = &it.kind {
                     let next_is_group = items.get(i + 1).is_some_and(|(op, nx)| {
-                        *op == MulOp::Juxt && matches!(nx.kind, ExprKind::Group(_))
+                        *op == MulOp::Juxt
+                            && matches!(nx.postfix_base().kind, ExprKind::Group(_))
                     });
                     if next_is_group {
                         self.applied.insert(n.clone());
@@ -1270,6 +1271,13 @@ impl Checker {
                 let d = self.scalar_dims();
                 Ok(self.node(TOp::Det, vec![a], d, span))
             }
+            ExprKind::Call(n, arg) => self.try_call(n, arg, span)?.ok_or_else(|| {
+                Diagnostic::new(
+                    ErrorKind::Name,
+                    format!("`{}` is not a function", n.latex()),
+                )
+                .at(span)
+            }),
             ExprKind::Group(a) => {
                 // The group's span includes its brackets.
                 let mut t = self.expr(a)?;
@@ -1349,9 +1357,11 @@ impl Checker {
         while i < items.len() {
             let (op, it) = &items[i];
             if let (ExprKind::Name(n), Some((MulOp::Juxt, next))) = (&it.kind, items.get(i + 1)) {
-                if let ExprKind::Group(arg) = &next.kind {
-                    if let Some(t) = self.try_call(n, arg, it.span.join(next.span))? {
-                        merged.push((*op, t));
+                // Application binds tighter than postfix operators:
+                // `\sigma(x)^T y` is `(\sigma(x))^T y`.
+                if self.is_callable(n) {
+                    if let Some(call) = next.applied_by(n, it.span) {
+                        merged.push((*op, self.expr(&call)?));
                         i += 2;
                         continue;
                     }
@@ -1498,6 +1508,18 @@ impl Checker {
             }
         }
         build(self, &tree, &mut slots)
+    }
+
+    /// Whether `n` followed by a group is an application (what
+    /// [`Checker::try_call`] accepts).
+    fn is_callable(&self, n: &Name) -> bool {
+        if self.is_value(n) || self.param.as_ref() == Some(n) {
+            return false;
+        }
+        let is_sigma = n.kind == NameKind::Greek && n.base == "sigma" && n.sub.is_none();
+        self.fn_asts.contains_key(n)
+            || (is_sigma && !self.free.contains_key(n))
+            || self.applied_only.contains(n)
     }
 
     fn try_call(&mut self, n: &Name, arg: &Expr, span: Span) -> Result<Option<TExpr>> {

@@ -408,6 +408,11 @@ pub enum ExprKind {
     Det(Box<Expr>),
     /// A parenthesised group: `(a)`, `[a]`.
     Group(Box<Expr>),
+    /// A name applied to a parenthesised argument, `\sigma(z)`, `f(x)`.
+    /// The parser reads `f (x)` as a product; the checker makes this node
+    /// once it knows `f` is a function, binding the application tighter
+    /// than the postfix operators written after it (`\sigma(x)^T`).
+    Call(Name, Box<Expr>),
 }
 
 fn ser_rational<S: serde::Serializer>(q: &BigRational, s: S) -> Result<S::Ok, S::Error> {
@@ -415,6 +420,40 @@ fn ser_rational<S: serde::Serializer>(q: &BigRational, s: S) -> Result<S::Ok, S:
 }
 
 impl Expr {
+    /// The operand under postfix operators: `(x)` in `(x)^T`, `(x)^{2}`.
+    pub fn postfix_base(&self) -> &Expr {
+        match &self.kind {
+            ExprKind::Transpose(a)
+            | ExprKind::InvTranspose(a)
+            | ExprKind::Power(a, _)
+            | ExprKind::ElemPower(a, _) => a.postfix_base(),
+            _ => self,
+        }
+    }
+
+    /// `f` applied to this expression's postfix base, when that base is a
+    /// parenthesised group, with the postfix operators kept outside:
+    /// `(x)^T` → `f(x)^T`.
+    pub fn applied_by(&self, f: &Name, f_span: Span) -> Option<Expr> {
+        let span = f_span.join(self.span);
+        let wrap = |kind| Some(Expr { kind, span });
+        match &self.kind {
+            ExprKind::Group(arg) => wrap(ExprKind::Call(f.clone(), arg.clone())),
+            ExprKind::Transpose(a) => wrap(ExprKind::Transpose(Box::new(a.applied_by(f, f_span)?))),
+            ExprKind::InvTranspose(a) => {
+                wrap(ExprKind::InvTranspose(Box::new(a.applied_by(f, f_span)?)))
+            }
+            ExprKind::Power(a, x) => {
+                wrap(ExprKind::Power(Box::new(a.applied_by(f, f_span)?), x.clone()))
+            }
+            ExprKind::ElemPower(a, x) => wrap(ExprKind::ElemPower(
+                Box::new(a.applied_by(f, f_span)?),
+                x.clone(),
+            )),
+            _ => None,
+        }
+    }
+
     /// The depth of the tree (bounded before later stages recurse on it).
     pub fn depth(&self) -> usize {
         1 + self.children().iter().map(|c| c.depth()).max().unwrap_or(0)
@@ -432,7 +471,8 @@ impl Expr {
             | Apply(_, a)
             | Norm(a, _)
             | Det(a)
-            | Group(a) => vec![a],
+            | Group(a)
+            | Call(_, a) => vec![a],
             Add(a, b)
             | Sub(a, b)
             | Hadamard(a, b)

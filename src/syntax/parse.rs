@@ -620,6 +620,11 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             let e = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
             Ok(mk(ExprKind::Indicator(bx(e)), span))
         }
+        Rule::logdet => {
+            let abs = p.into_inner().nth(1).ok_or_else(|| internal_span(span))?;
+            let det = build_expr(abs)?;
+            Ok(mk(ExprKind::Apply(Builtin::Log, bx(det)), span))
+        }
         Rule::apply => {
             let mut it = p.into_inner();
             let (Some(f), Some(a)) = (it.next(), it.next()) else {
