@@ -249,7 +249,7 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
                     "numpy": np,
                 }));
             }
-            let notes: Vec<String> = ans
+            let mut notes: Vec<String> = ans
                 .iter()
                 .filter(|a| a.simplify_stop != "saturated")
                 .map(|a| {
@@ -262,6 +262,15 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
                     )
                 })
                 .collect();
+            for a in &ans {
+                for n in &a.notes {
+                    notes.push(format!(
+                        "∇_{} {}: {n}",
+                        a.question.wrt.ident(),
+                        a.question.of.ident()
+                    ));
+                }
+            }
             let doc = serde_json::json!({"results": results, "notes": notes});
             out = json_out(&doc);
         }

@@ -4,7 +4,7 @@
 use crate::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::diff::{self, Derivation};
 use crate::ir::{Graph, Id};
-use crate::numeric::fd::{check_gradient, CheckResult};
+use crate::numeric::fd::{check_gradient, CheckResult, Objective};
 use crate::print::{self, TransposeStyle};
 use crate::shape::{self, Shape, Typed};
 use crate::syntax::ast::{Name, QueryOrder};
@@ -57,6 +57,8 @@ pub struct Answer {
     pub root: Id,
     /// The derivation behind it.
     pub derivation: Derivation,
+    /// Remarks on how the answer was reached (verification, fallbacks).
+    pub notes: Vec<String>,
 }
 
 /// A parsed and type-checked problem document with its expression graph.
@@ -226,7 +228,7 @@ impl Problem {
             .unwrap_or_else(|| self.graph.shape(d.answer).clone());
         let simple = crate::simplify::simplify(&mut self.graph, d.answer, &self.limits)
             .map_err(with_span)?;
-        Ok(Answer {
+        let mut a = Answer {
             question: q.clone(),
             kind: Kind::Gradient,
             shape,
@@ -236,7 +238,64 @@ impl Problem {
             egraph_nodes: simple.egraph_nodes,
             root,
             derivation: d,
-        })
+            notes: Vec::new(),
+        };
+        self.verify(&mut a).map_err(with_span)?;
+        Ok(a)
+    }
+
+    /// No answer leaves unproven: the simplified answer, or else the derived
+    /// one, must agree with finite differences of the independent oracle.
+    /// An answer neither passes is refused, never printed.
+    fn verify(&mut self, a: &mut Answer) -> Result<()> {
+        const TOLERANCE: f64 = 1e-5;
+        let mut errors = Vec::new();
+        for (k, id) in [a.id, a.unsimplified].into_iter().enumerate() {
+            if k == 1 && id == a.id {
+                break;
+            }
+            let mut worst: f64 = 0.0;
+            for seed in [11u64, 23] {
+                match self.check_node(&a.question, id, seed) {
+                    Ok(r) => worst = worst.max(r.rel_error),
+                    // No instance to judge on (the check command says so).
+                    Err(e) if matches!(e.kind, ErrorKind::Domain | ErrorKind::Limit) => {
+                        a.notes.push(format!("not verified numerically: {}", e.message));
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if worst < TOLERANCE {
+                if k == 1 {
+                    a.notes.push(
+                        "the simplified form failed its numeric check; the derived form is shown"
+                            .into(),
+                    );
+                    a.id = id;
+                }
+                return Ok(());
+            }
+            errors.push(worst);
+        }
+        Err(Diagnostic::new(
+            ErrorKind::Unsupported,
+            format!(
+                "the derived gradient of {} in {} disagrees with finite differences of the objective (relative error {:.1e}), so it is not shown; this is a bug in matcalc, please report it",
+                a.question.of.latex(),
+                a.question.wrt.latex(),
+                errors.last().copied().unwrap_or(f64::NAN)
+            ),
+        ))
+    }
+
+    fn check_node(&mut self, q: &Question, id: Id, seed: u64) -> Result<CheckResult> {
+        let obj = Objective {
+            typed: &self.typed,
+            of: &q.of,
+            wrt: &q.wrt,
+        };
+        check_gradient(obj, &self.graph, id, seed)
     }
 
     /// Read an expression in this problem's context (names must occur in the
@@ -297,9 +356,6 @@ impl Problem {
 
     /// Check an answer against finite differences on the instance from `seed`.
     pub fn check(&mut self, a: &Answer, seed: u64) -> Result<CheckResult> {
-        let target = diff::target_node(&mut self.graph, &a.question.wrt).ok_or_else(|| {
-            Diagnostic::new(ErrorKind::Internal, "variable vanished from the graph")
-        })?;
-        check_gradient(&self.graph, a.root, target, a.id, seed)
+        self.check_node(&a.question, a.id, seed)
     }
 }

@@ -376,9 +376,32 @@ pub struct Typed {
 impl Typed {
     /// The resolved shape of a typed node.
     pub fn shape(&self, e: &TExpr) -> Shape {
-        let mut u = self.ctx.u.clone();
-        let names = self.ctx.anon_names.clone();
-        shape_of(&mut u, &names, e.dims)
+        Shape {
+            rows: self.dim(e.dims.0),
+            cols: self.dim(e.dims.1),
+        }
+    }
+
+    /// A resolved dimension, read without touching the unifier.
+    fn dim(&self, v: DVar) -> Dim {
+        let u = &self.ctx.u;
+        let mut r = v;
+        while u.parent[r] != r {
+            r = u.parent[r];
+        }
+        match u.bound[r] {
+            DimBound::One => Dim::One,
+            DimBound::Num(n) => Dim::Num(n),
+            DimBound::Sym(i) => Dim::Sym(u.syms[i].clone()),
+            DimBound::Mul(a, b) => Dim::Mul(Box::new(self.dim(a)), Box::new(self.dim(b))),
+            DimBound::Free => Dim::Sym(
+                self.ctx
+                    .anon_names
+                    .get(&r)
+                    .cloned()
+                    .unwrap_or_else(|| format!("n{r}")),
+            ),
+        }
     }
 
     /// The shape of a defined name or free input.
@@ -685,6 +708,22 @@ impl Checker {
                         }
                     }
                 }
+            }
+        }
+        // Every size still open is now a size of its own: an answer read
+        // later in this context cannot unify it with another (`x` of size
+        // n1 is not a vector of size H because the gradient is).
+        for v in 0..self.u.parent.len() {
+            let root = self.u.find(v);
+            if self.u.bound[root] == DimBound::Free {
+                let name = self
+                    .anon_names
+                    .get(&root)
+                    .cloned()
+                    .unwrap_or_else(|| format!("n{root}"));
+                let sym = self.u.sym(&name);
+                let sym_root = self.u.find(sym);
+                self.u.bound[root] = self.u.bound[sym_root];
             }
         }
         let mut vars = BTreeMap::new();

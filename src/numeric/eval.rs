@@ -91,6 +91,10 @@ impl<'a> Evaluator<'a> {
         Ok(match &node.op {
             Op::Var(n) => match self.inst.values.get(n) {
                 Some(v) => v.clone(),
+                // A dimension symbol used as a scalar is its size.
+                None if self.inst.sizes.contains_key(&n.ident()) => {
+                    M::from_element(1, 1, self.inst.sizes[&n.ident()] as f64)
+                }
                 // A function parameter evaluated on its own (never in a check).
                 None => M::zeros(r, c),
             },
@@ -116,9 +120,10 @@ impl<'a> Evaluator<'a> {
                         let v = self.kid(id, 0).clone();
                         opaque_value(self.inst, &f, &v).1
                     }
-                    None => match self.inst.upstream.get(&(of.clone(), arg)) {
-                        Some(v) => v.clone(),
-                        None => self.inst.coeffs(of, 7 + arg as u64, r, c).map(|x| x - 1.0),
+                    None => match (self.inst.upstream.get(&(of.clone(), arg)), g.op(arg)) {
+                        (Some(v), _) => v.clone(),
+                        (None, Op::Var(n) | Op::Def(n)) => self.inst.upstream_value(of, n, r, c),
+                        (None, _) => self.inst.upstream_value(of, of, r, c),
                     },
                 }
             }

@@ -143,6 +143,16 @@ impl Instance {
         h ^ self.seed.rotate_left(17) ^ extra.wrapping_mul(0x9e3779b97f4a7c15)
     }
 
+    /// The value of an upstream-gradient atom `\frac{\partial of}{\partial arg}`
+    /// that is an input (no opaque function defines it).
+    pub fn upstream_value(&self, of: &Name, arg: &Name, r: usize, c: usize) -> DMatrix<f64> {
+        let mut h: u64 = 7;
+        for b in arg.ident().bytes() {
+            h = h.wrapping_mul(31).wrapping_add(b as u64);
+        }
+        self.coeffs(of, h, r, c).map(|x| x - 1.0)
+    }
+
     /// Deterministic pseudo-random coefficients of `shape`.
     pub fn coeffs(&self, name: &Name, extra: u64, r: usize, c: usize) -> DMatrix<f64> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.sub_seed(name, extra));

@@ -5,3 +5,4 @@
 pub mod eval;
 pub mod fd;
 pub mod instance;
+pub mod oracle;

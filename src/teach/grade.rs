@@ -5,8 +5,10 @@
 use crate::diagnostic::{ErrorKind, Result};
 use crate::ir::{Graph, Id, Op};
 use crate::numeric::eval::{eval, M};
-use crate::numeric::fd::valid_instance;
+use crate::numeric::fd::valid_instance_with;
 use crate::numeric::instance::Instance;
+use crate::numeric::oracle::Oracle;
+use std::collections::BTreeMap;
 use crate::print::to_latex;
 use crate::problem::{Answer, Problem, Question};
 use crate::simplify::provably_equal;
@@ -77,10 +79,6 @@ pub struct Verdict {
     pub diagnosis: Option<String>,
     /// The span of the answer a shape or name verdict concerns.
     pub span: Option<Span>,
-}
-
-fn values(g: &Graph, inst: &Instance, ids: &[Id]) -> Result<Vec<M>> {
-    ids.iter().map(|&i| eval(g, inst, i)).collect()
 }
 
 fn close(a: &M, b: &M) -> bool {
@@ -161,28 +159,52 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
     };
     let student = p.graph.lower(&typed, &t)?;
     let limits = p.limits.clone();
-    if student == answer.id
+    let proven = student == answer.id
         || student == answer.unsimplified
         || provably_equal(&mut p.graph, student, answer.id, &limits)
-        || provably_equal(&mut p.graph, student, answer.unsimplified, &limits)
-    {
-        return Ok(verdict);
-    }
-    // Numeric decision.
-    verdict.method = Method::Numeric;
-    let mut max_diff: f64 = 0.0;
-    let mut equal = true;
+        || provably_equal(&mut p.graph, student, answer.unsimplified, &limits);
+    // The numbers: the answer read from its own checked tree by the
+    // independent oracle, the gradient from the graph (which was verified
+    // against the oracle when it was derived).
+    let mut pairs: Vec<(M, M)> = Vec::new();
     let mut instances = Vec::new();
     for k in 0..INSTANCES {
-        let (inst, notes) = valid_instance(&p.graph, 1000 + k, &[student, answer.id, answer.root])?;
+        let mut pair = None;
+        let (inst, notes) = valid_instance_with(&p.graph, 1000 + k, &mut |inst| {
+            let s = Oracle::new(&typed, inst, &BTreeMap::new()).eval(&t)?;
+            let e = eval(&p.graph, inst, answer.id)?;
+            pair = Some((s, e));
+            Ok(())
+        })?;
         if k == 0 {
             verdict.notes.extend(notes);
         }
-        let v = values(&p.graph, &inst, &[student, answer.id])?;
-        max_diff = max_diff.max((&v[0] - &v[1]).amax());
-        equal &= close(&v[0], &v[1]);
-        instances.push(inst);
+        if let Some(pr) = pair {
+            pairs.push(pr);
+            instances.push(inst);
+        }
     }
+    if let Some((s, e)) = pairs.iter().find(|(s, e)| s.shape() != e.shape()) {
+        verdict.verdict = Judgement::ShapeMismatch;
+        verdict.method = Method::Shape;
+        verdict.diagnosis = Some(format!(
+            "the answer evaluates to a {}×{} value, but the gradient is {}×{}",
+            s.nrows(),
+            s.ncols(),
+            e.nrows(),
+            e.ncols()
+        ));
+        return Ok(verdict);
+    }
+    let max_diff = pairs
+        .iter()
+        .map(|(s, e)| (s - e).amax())
+        .fold(0.0, f64::max);
+    let equal = pairs.iter().all(|(s, e)| close(s, e));
+    if proven && equal {
+        return Ok(verdict);
+    }
+    verdict.method = Method::Numeric;
     verdict.max_abs_diff = Some(max_diff);
     if equal {
         verdict.notes.push(format!(
@@ -190,24 +212,25 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
         ));
         return Ok(verdict);
     }
+    if proven {
+        verdict.notes.push(
+            "a symbolic proof was found but the numbers disagree; the numbers decide (please report this)"
+                .into(),
+        );
+    }
     verdict.verdict = Judgement::NotEquivalent;
-    verdict.diagnosis = Some(diagnose(p, answer, student, &instances)?);
+    verdict.diagnosis = Some(diagnose(p, answer, &pairs, &instances)?);
     Ok(verdict)
 }
 
 /// What differs: a constant factor, or paths missing or counted twice.
+/// `pairs` are (answer, gradient) values on the instances compared.
 fn diagnose(
     p: &mut Problem,
     answer: &Answer,
-    student: Id,
+    pairs: &[(M, M)],
     instances: &[Instance],
 ) -> Result<String> {
-    let g = &p.graph;
-    let mut pairs = Vec::new();
-    for inst in instances {
-        let v = values(g, inst, &[student, answer.id])?;
-        pairs.push((v[0].clone(), v[1].clone()));
-    }
     // A constant factor c: student = c · gradient on every instance.
     let (s0, g0) = &pairs[0];
     let gg = g0.dot(g0);
@@ -233,7 +256,7 @@ fn diagnose(
     let n = contributions.len();
     if (2..=5).contains(&n) {
         let mut term_values: Vec<Vec<M>> = Vec::new();
-        for (inst, _) in instances.iter().zip(&pairs) {
+        for inst in instances {
             let mut row = Vec::new();
             for c in &contributions {
                 let v = eval(&p.graph, inst, c.term.1)? * crate::numeric::eval::qf(&c.term.0);

@@ -1,0 +1,382 @@
+//! The independent oracle: the objective evaluated from the checked syntax
+//! tree, before lowering, folding or canonicalisation, by code that neither
+//! differentiation nor the graph evaluator uses. A mistake in building the
+//! graph or in its canonical form therefore shows up as a disagreement
+//! between a derived gradient and finite differences of this evaluation,
+//! instead of being confirmed by them.
+
+use super::eval::{opaque_value, qf, M, MAX_ENTRIES};
+use super::instance::{size_of, Instance};
+use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::shape::{Func, Shape, TExpr, TOp, Typed};
+use crate::syntax::ast::Name;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+fn domain(msg: &str) -> Diagnostic {
+    Diagnostic::new(ErrorKind::Domain, msg)
+}
+
+/// Evaluates typed expressions of one document on one instance.
+pub struct Oracle<'a> {
+    typed: &'a Typed,
+    inst: &'a Instance,
+    /// Values given to defined names instead of their bodies (finite
+    /// differences in a defined name).
+    overrides: &'a BTreeMap<Name, M>,
+    defs: HashMap<Name, M>,
+    shapes: HashMap<*const TExpr, Shape>,
+    /// A user function's parameter while its body is evaluated.
+    param: Option<(Name, f64)>,
+}
+
+impl<'a> Oracle<'a> {
+    /// An oracle over `typed` on `inst`, with defined names overridden.
+    pub fn new(typed: &'a Typed, inst: &'a Instance, overrides: &'a BTreeMap<Name, M>) -> Self {
+        Oracle {
+            typed,
+            inst,
+            overrides,
+            defs: HashMap::new(),
+            shapes: HashMap::new(),
+            param: None,
+        }
+    }
+
+    /// The value of the defined name `n`.
+    pub fn def(&mut self, n: &Name) -> Result<M> {
+        if let Some(v) = self.overrides.get(n) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.defs.get(n) {
+            return Ok(v.clone());
+        }
+        // Definitions are evaluated in dependency order, so that a long
+        // chain of names never recurses through names.
+        let needed = self.reachable(n);
+        let typed = self.typed;
+        for (name, body) in &typed.defs {
+            if !needed.contains(name) || self.defs.contains_key(name) {
+                continue;
+            }
+            let v = match self.overrides.get(name) {
+                Some(v) => v.clone(),
+                None => self.eval(body)?,
+            };
+            self.defs.insert(name.clone(), v);
+        }
+        self.defs
+            .get(n)
+            .cloned()
+            .ok_or_else(|| Diagnostic::new(ErrorKind::Name, format!("`{}` is not defined", n.latex())))
+    }
+
+    /// The definitions `n` depends on, itself included.
+    fn reachable(&self, n: &Name) -> BTreeSet<Name> {
+        let bodies: HashMap<&Name, &TExpr> = self.typed.defs.iter().map(|(k, v)| (k, v)).collect();
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![n.clone()];
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x.clone()) || self.overrides.contains_key(&x) {
+                continue;
+            }
+            let Some(body) = bodies.get(&x) else { continue };
+            let mut todo = vec![*body];
+            while let Some(e) = todo.pop() {
+                if let TOp::Def(m) = &e.op {
+                    stack.push(m.clone());
+                }
+                todo.extend(e.args.iter());
+            }
+        }
+        seen
+    }
+
+    /// The opaque function whose gradient `\frac{\partial of}{\partial arg}`
+    /// is: `of` itself applied to `arg`, or the one that defines `of`.
+    fn opaque_of(&self, of: &Name, arg: &Name) -> Option<Name> {
+        let applied_to_arg = |e: &TExpr| {
+            e.args
+                .first()
+                .is_some_and(|a| matches!(&a.op, TOp::Var(n) | TOp::Def(n) if n == arg))
+        };
+        let mut found = None;
+        for (name, body) in &self.typed.defs {
+            let mut todo = vec![body];
+            while let Some(e) = todo.pop() {
+                if let TOp::Opaque(f) = &e.op {
+                    let defines_of = name == of && std::ptr::eq(e, body);
+                    if (f == of || defines_of) && applied_to_arg(e) {
+                        found = Some(f.clone());
+                    }
+                }
+                todo.extend(e.args.iter());
+            }
+        }
+        found
+    }
+
+    fn shape(&mut self, e: &TExpr) -> (usize, usize) {
+        let s = self
+            .shapes
+            .entry(e as *const TExpr)
+            .or_insert_with(|| self.typed.shape(e));
+        (size_of(&s.rows, &self.inst.sizes), size_of(&s.cols, &self.inst.sizes))
+    }
+
+    /// The value of a typed expression.
+    pub fn eval(&mut self, e: &TExpr) -> Result<M> {
+        let (r, c) = self.shape(e);
+        if r.saturating_mul(c) > MAX_ENTRIES {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                format!("a value of {r} × {c} entries exceeds the evaluation limit of {MAX_ENTRIES} entries"),
+            ));
+        }
+        let mut args = Vec::with_capacity(e.args.len());
+        for a in &e.args {
+            args.push(self.eval(a)?);
+        }
+        let v = self.apply(e, args)?;
+        if v.iter().any(|x| !x.is_finite()) {
+            return Err(domain("a value of the objective is not finite on this instance"));
+        }
+        Ok(v)
+    }
+
+    fn apply(&mut self, e: &TExpr, mut args: Vec<M>) -> Result<M> {
+        let s1 = |m: &M| m.nrows() == 1 && m.ncols() == 1;
+        Ok(match &e.op {
+            TOp::Var(n) => match (&self.param, self.inst.values.get(n)) {
+                (Some((p, x)), _) if p == n => M::from_element(1, 1, *x),
+                (_, Some(v)) => v.clone(),
+                // A dimension symbol used as a scalar is its size.
+                _ if self.inst.sizes.contains_key(&n.ident()) => {
+                    M::from_element(1, 1, self.inst.sizes[&n.ident()] as f64)
+                }
+                _ => {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Internal,
+                        format!("the instance has no value for `{}`", n.latex()),
+                    ))
+                }
+            },
+            TOp::Def(n) => self.def(n)?,
+            TOp::Const(q) => M::from_element(1, 1, qf(q)),
+            TOp::Identity => {
+                let (r, c) = self.shape(e);
+                M::identity(r, c)
+            }
+            TOp::Ones => {
+                let (r, c) = self.shape(e);
+                M::from_element(r, c, 1.0)
+            }
+            TOp::Zero => {
+                let (r, c) = self.shape(e);
+                M::zeros(r, c)
+            }
+            TOp::Upstream(of) => {
+                let (r, c) = self.shape(e);
+                let arg = match &e.args[0].op {
+                    TOp::Var(n) | TOp::Def(n) => n.clone(),
+                    _ => of.clone(),
+                };
+                // The gradient of an opaque function the document applies
+                // to this argument (`L = \ell(z_2)` makes ∂L/∂z_2 its
+                // gradient); otherwise an input of its own.
+                match self.opaque_of(of, &arg) {
+                    Some(f) => opaque_value(self.inst, &f, &pop(&mut args)?).1,
+                    None => self.inst.upstream_value(of, &arg, r, c),
+                }
+            }
+            TOp::Add => {
+                let b = pop(&mut args)?;
+                let a = pop(&mut args)?;
+                if a.shape() == b.shape() {
+                    a + b
+                } else if s1(&a) {
+                    b.add_scalar(a[(0, 0)])
+                } else if s1(&b) {
+                    a.add_scalar(b[(0, 0)])
+                } else {
+                    return Err(mismatch("a sum", &a, &b));
+                }
+            }
+            TOp::Mul | TOp::Had => {
+                let b = pop(&mut args)?;
+                let a = pop(&mut args)?;
+                if s1(&a) {
+                    b * a[(0, 0)]
+                } else if s1(&b) {
+                    a * b[(0, 0)]
+                } else if e.op == TOp::Had && a.shape() == b.shape() {
+                    a.component_mul(&b)
+                } else if e.op == TOp::Mul && a.ncols() == b.nrows() {
+                    a * b
+                } else {
+                    return Err(mismatch("a product", &a, &b));
+                }
+            }
+            TOp::Kron => args[0].kronecker(&args[1]),
+            TOp::Transpose => args[0].transpose(),
+            TOp::Inv => inverse(&args[0])?,
+            TOp::MatPow(k) => {
+                let a = &args[0];
+                let mut acc = M::identity(a.nrows(), a.ncols());
+                for _ in 0..*k {
+                    acc = &acc * a;
+                }
+                acc
+            }
+            TOp::Pow(p) => {
+                let pf = qf(p);
+                let integer = p.is_integer();
+                let mut out = pop(&mut args)?;
+                for x in out.iter_mut() {
+                    if (!integer && *x <= 0.0) || (pf < 0.0 && *x == 0.0) {
+                        return Err(domain("a power outside its domain"));
+                    }
+                    *x = if integer { x.powi(pf as i32) } else { x.powf(pf) };
+                }
+                out
+            }
+            TOp::Trace => M::from_element(1, 1, args[0].trace()),
+            TOp::Det => M::from_element(1, 1, args[0].clone().lu().determinant()),
+            TOp::LogDet => M::from_element(1, 1, log_abs_det(&args[0])?),
+            TOp::Norm => {
+                let n = args[0].norm();
+                if n == 0.0 {
+                    return Err(domain("a norm is zero"));
+                }
+                M::from_element(1, 1, n)
+            }
+            TOp::NormSq => M::from_element(1, 1, args[0].norm_squared()),
+            TOp::Func(f) => {
+                let mut out = pop(&mut args)?;
+                for x in out.iter_mut() {
+                    *x = scalar_fn(*f, *x)?;
+                }
+                out
+            }
+            TOp::Call(f) => {
+                let Some(tf) = self.typed.fns.get(f) else {
+                    return Err(Diagnostic::new(ErrorKind::Internal, "unknown function"));
+                };
+                let mut out = pop(&mut args)?;
+                let saved = self.param.take();
+                for x in out.iter_mut() {
+                    self.param = Some((tf.param.clone(), *x));
+                    let v = self.eval(&tf.body);
+                    *x = match v {
+                        Ok(v) => v[(0, 0)],
+                        Err(err) => {
+                            self.param = saved;
+                            return Err(err);
+                        }
+                    };
+                }
+                self.param = saved;
+                out
+            }
+            TOp::Opaque(f) => M::from_element(1, 1, opaque_value(self.inst, f, &args[0]).0),
+            TOp::Sum => M::from_element(1, 1, args[0].sum()),
+            TOp::Diag => M::from_diagonal(&args[0].column(0).into_owned()),
+            TOp::DiagPart => {
+                let a = &args[0];
+                M::from_fn(a.nrows().min(a.ncols()), 1, |i, _| a[(i, i)])
+            }
+            TOp::Vec => M::from_column_slice(args[0].len(), 1, args[0].as_slice()),
+            TOp::Softmax => {
+                let a = &args[0];
+                let m = a.max();
+                let ex = a.map(|x| (x - m).exp());
+                let s = ex.sum();
+                ex / s
+            }
+            TOp::LogSumExp => {
+                let a = &args[0];
+                let m = a.max();
+                M::from_element(1, 1, m + a.map(|x| (x - m).exp()).sum().ln())
+            }
+        })
+    }
+}
+
+fn pop(args: &mut Vec<M>) -> Result<M> {
+    args.pop()
+        .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "an operation without its operand"))
+}
+
+fn mismatch(what: &str, a: &M, b: &M) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Internal,
+        format!(
+            "the oracle met {what} of a {}×{} and a {}×{} value",
+            a.nrows(),
+            a.ncols(),
+            b.nrows(),
+            b.ncols()
+        ),
+    )
+}
+
+fn scalar_fn(f: Func, x: f64) -> Result<f64> {
+    Ok(match f {
+        Func::Exp => x.exp(),
+        Func::Log if x <= 0.0 => return Err(domain("\\log of a non-positive number")),
+        Func::Log => x.ln(),
+        Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        Func::Tanh => x.tanh(),
+        Func::Sin => x.sin(),
+        Func::Cos => x.cos(),
+        Func::Sqrt if x <= 0.0 => return Err(domain("\\sqrt of a non-positive number")),
+        Func::Sqrt => x.sqrt(),
+        Func::Relu => x.max(0.0),
+        Func::Step => {
+            if x > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+    })
+}
+
+/// The inverse of a well-conditioned square matrix.
+pub fn inverse(a: &M) -> Result<M> {
+    let lu = a.clone().lu();
+    let inv = lu
+        .try_inverse()
+        .ok_or_else(|| domain("a matrix to invert is singular on this instance"))?;
+    // Conditioning in the 1-norm: far from singular, or no instance.
+    let n1 = |m: &M| {
+        (0..m.ncols())
+            .map(|j| m.column(j).iter().map(|x| x.abs()).sum::<f64>())
+            .fold(0.0, f64::max)
+    };
+    if n1(a) * n1(&inv) > 1e8 {
+        return Err(domain("a matrix to invert is nearly singular on this instance"));
+    }
+    Ok(inv)
+}
+
+/// `\log|\det A|` through an LU factorisation: the sum of the logs of the
+/// pivots' magnitudes, which neither overflows nor underflows.
+pub fn log_abs_det(a: &M) -> Result<f64> {
+    let lu = a.clone().lu();
+    let u = lu.u();
+    let mut s = 0.0;
+    for i in 0..u.nrows().min(u.ncols()) {
+        let d = u[(i, i)].abs();
+        if d == 0.0 || !d.is_finite() {
+            return Err(domain("a determinant is zero on this instance"));
+        }
+        s += d.ln();
+    }
+    Ok(s)
+}
+
+/// The value of the objective `of` (a defined name).
+pub fn objective(typed: &Typed, inst: &Instance, of: &Name, overrides: &BTreeMap<Name, M>) -> Result<f64> {
+    let v = Oracle::new(typed, inst, overrides).def(of)?;
+    Ok(v[(0, 0)])
+}
