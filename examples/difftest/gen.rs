@@ -520,7 +520,7 @@ impl Generator {
         let vector = !s.r.is_empty() && s.c.is_empty();
         let square = s.is_square();
         loop {
-            let k = self.rng.gen_range(0..40);
+            let k = self.rng.gen_range(0..42);
             let e = match k {
                 0 | 1 => E::Add(bx(self.gen(s, d, Dom::Any)), bx(self.gen(s, d, Dom::Any))),
                 2 => E::Sub(bx(self.gen(s, d, Dom::Any)), bx(self.gen(s, d, Dom::Any))),
@@ -660,6 +660,37 @@ impl Generator {
                     let sh = if self.chance(0.4) { Shape::scalar() } else { Shape::new(r, c) };
                     let a = self.named(&sh, d);
                     E::Opaque(self.rng.gen_range(0..2), bx(a))
+                }
+                40 if sc => {
+                    // quadratic form with an inverse or a matrix power: x^T A^{-1} y
+                    let dd = self.dim();
+                    let sq = Shape::new(dd.clone(), dd.clone());
+                    let mid = match self.rng.gen_range(0..5) {
+                        4 => N { e: E::Diag(bx(self.gen(&Shape::new(dd.clone(), vec![]), d.min(1), Dom::Any))), s: sq.clone() },
+                        0 => N { e: E::Inv(bx(self.invertible(&dd, d))), s: sq.clone() },
+                        1 => N { e: E::InvT(bx(self.invertible(&dd, d))), s: sq.clone() },
+                        2 => N { e: E::MatPow(bx(self.invertible(&dd, d)), -*[1, 2].choose(&mut self.rng).unwrap()), s: sq.clone() },
+                        _ => N { e: E::MatPow(bx(self.gen(&sq, d.min(1), Dom::Any)), *[2, 3].choose(&mut self.rng).unwrap()), s: sq.clone() },
+                    };
+                    if self.chance(0.4) {
+                        E::Tr(bx(mid), self.rng.gen_range(0..5))
+                    } else {
+                        let x = self.gen(&Shape::new(vec![], dd.clone()), d.min(1), Dom::Any);
+                        let y = self.gen(&Shape::new(dd, vec![]), d.min(1), Dom::Any);
+                        let xm = N { e: E::Mul(bx(x), bx(mid), 0), s: Shape::new(vec![], sq.c.clone()) };
+                        E::Mul(bx(xm), bx(y), 0)
+                    }
+                }
+                41 if sc => {
+                    // scalar times scalar, a scalar power of an application
+                    let a = self.gen(s, d, Dom::Any);
+                    let b = self.gen(s, d, Dom::Any);
+                    if self.chance(0.5) {
+                        E::Mul(bx(a), bx(b), 0)
+                    } else {
+                        let (p, q) = *[(1, 2), (-1, 1), (3, 2)].choose(&mut self.rng).unwrap();
+                        E::Pow(bx(self.gen(s, d, Dom::Pos)), p, q, p == 1 && q == 2 && self.chance(0.5))
+                    }
                 }
                 39 if sc => {
                     let (p, q) = *[(2, 1), (2, 1), (3, 1)].choose(&mut self.rng).unwrap();
@@ -1742,7 +1773,8 @@ impl<'a, 'r> Printer<'a, 'r> {
             E::Tr(a, sp) => {
                 let name = ["\\mathrm{tr}", "\\operatorname{tr}", "\\mathrm{Tr}", "\\tr", "\\text{tr}"][*sp as usize];
                 if matches!(a.e, E::Var(_) | E::Def(_)) && self.rng.gen_bool(0.3) {
-                    return (format!("\\mathrm{{tr}}\\,{}", self.pr(a).0), ATOM);
+                    // `\mathrm{tr}\,A` is parenthesized inside products (`\mathrm{tr}\,A B` is ambiguous).
+                    return (format!("\\mathrm{{tr}}\\,{}", self.pr(a).0), HAD);
                 }
                 (format!("{name}{}", self.arg(a)), ATOM)
             }
@@ -1750,7 +1782,7 @@ impl<'a, 'r> Printer<'a, 'r> {
                 let inner = self.pr(a).0;
                 match sp {
                     2 if !inner.contains('|') => (format!("|{inner}|"), ATOM),
-                    1 if matches!(a.e, E::Var(_) | E::Def(_)) => (format!("\\det {inner}"), ATOM),
+                    1 if matches!(a.e, E::Var(_) | E::Def(_)) => (format!("\\det {inner}"), HAD),
                     _ => (format!("\\det({inner})"), ATOM),
                 }
             }
@@ -1760,7 +1792,7 @@ impl<'a, 'r> Printer<'a, 'r> {
                 match sp {
                     0 if bar => (format!("\\log|{inner}|"), ATOM),
                     2 if bar => (format!("\\ln|{inner}|"), ATOM),
-                    3 if matches!(a.e, E::Var(_) | E::Def(_)) => (format!("\\log \\det {inner}"), ATOM),
+                    3 if matches!(a.e, E::Var(_) | E::Def(_)) => (format!("\\log \\det {inner}"), HAD),
                     _ => (format!("\\log\\det({inner})"), ATOM),
                 }
             }
