@@ -907,7 +907,12 @@ impl<'a> Ev<'a> {
                 acc
             }
             E::Tr(a, _) => sc(self.ev(a)?.trace()),
-            E::Det(a, _) => sc(self.ev(a)?.determinant()),
+            E::Det(a, _) => {
+                // a singular argument makes the gradient formula undefined: not a fair problem
+                let x = self.ev(a)?;
+                well_conditioned(&x)?;
+                sc(x.determinant())
+            }
             E::LogDet(a, _) => {
                 let x = self.ev(a)?;
                 well_conditioned(&x)?;
@@ -1276,7 +1281,10 @@ impl Gen {
                 let node = nth(&self.defs[d].1, pos).clone();
                 let mut repl: Vec<N> = Vec::new();
                 children(&node, &mut |c| {
-                    if c.s == node.s {
+                    // a child with `I` in it may leave the size of `I` undetermined
+                    let mut has_eye = false;
+                    walk(c, &mut |x| has_eye |= matches!(x.e, E::Eye));
+                    if c.s == node.s && !has_eye {
                         repl.push(c.clone());
                     }
                 });
