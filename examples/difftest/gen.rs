@@ -520,7 +520,7 @@ impl Generator {
         let vector = !s.r.is_empty() && s.c.is_empty();
         let square = s.is_square();
         loop {
-            let k = self.rng.gen_range(0..42);
+            let k = self.rng.gen_range(0..43);
             let e = match k {
                 0 | 1 => E::Add(bx(self.gen(s, d, Dom::Any)), bx(self.gen(s, d, Dom::Any))),
                 2 => E::Sub(bx(self.gen(s, d, Dom::Any)), bx(self.gen(s, d, Dom::Any))),
@@ -688,9 +688,14 @@ impl Generator {
                     if self.chance(0.5) {
                         E::Mul(bx(a), bx(b), 0)
                     } else {
-                        let (p, q) = *[(1, 2), (-1, 1), (3, 2)].choose(&mut self.rng).unwrap();
-                        E::Pow(bx(self.gen(s, d, Dom::Pos)), p, q, p == 1 && q == 2 && self.chance(0.5))
+                        let (p, q) = *[(1, 2), (1, 2), (-1, 1), (3, 2)].choose(&mut self.rng).unwrap();
+                        E::Pow(bx(self.gen(s, d, Dom::Pos)), p, q, p == 1 && q == 2 && self.chance(0.7))
                     }
+                }
+                42 if square => {
+                    // the transpose of a symmetric variable (its gradient is the unconstrained one)
+                    let kind = if self.chance(0.5) { VarKind::Sym } else { VarKind::Spd };
+                    E::T(bx(self.var(s, kind)), self.rng.gen_range(0..4))
                 }
                 39 if sc => {
                     let (p, q) = *[(2, 1), (2, 1), (3, 1)].choose(&mut self.rng).unwrap();

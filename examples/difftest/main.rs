@@ -35,7 +35,7 @@ fn args() -> Args {
         seed: 1,
         failures: "target/difftest-failures".into(),
         numpy_every: 50,
-        shrink: 3,
+        shrink: 10,
         verbose: false,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
@@ -155,7 +155,8 @@ fn main() {
     let a = args();
     engine::silence_panics();
     let t0 = Instant::now();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut counts: BTreeMap<String, u64> =
+        ["ok", "wrong", "panic", "internal", "roundtrip", "numpy", "refused"].iter().map(|k| (k.to_string(), 0)).collect();
     let mut refusals: BTreeMap<String, u64> = BTreeMap::new();
     let mut coverage: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut shrunk_per_class: BTreeMap<String, usize> = BTreeMap::new();
@@ -164,6 +165,7 @@ fn main() {
     let mut numpy_checked = 0u64;
     let mut slowest = (0.0f64, 0u64);
     let every = a.numpy_every.max(1);
+    let mut minimal: Vec<(Class, String, String, u64)> = vec![];
     for i in 0..a.count {
         let pseed = a.seed.wrapping_mul(1_000_003).wrapping_add(i);
         let g = Generator::problem(pseed);
@@ -214,6 +216,8 @@ fn main() {
                     *n += 1;
                     let (small, _runs) = shrink(&g, c, 150);
                     let js = judge(&small, false);
+                    let detail = js.failures.iter().find(|(k, _)| k == c).map(|(_, d)| d.clone()).unwrap_or_default();
+                    minimal.push((c.clone(), small.latex(), detail, pseed));
                     write_failure(
                         &a.failures,
                         &format!("{tag}-{pseed}-min"),
@@ -268,5 +272,21 @@ fn main() {
     if !low.is_empty() {
         println!("features under 1%: {low:?}");
     }
-    println!("\nfailing documents in {}", a.failures);
+    // One file with every shrunk reproducer, smallest first per class, deduplicated.
+    minimal.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.len().cmp(&y.1.len())));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut summary = String::from("# difftest: shrunk reproducers, smallest first per class\n");
+    for (c, doc, detail, pseed) in &minimal {
+        if !seen.insert(doc.clone()) {
+            continue;
+        }
+        let tag = match c {
+            Class::Refused(r) => format!("refused ({r})"),
+            _ => c.tag(),
+        };
+        summary.push_str(&format!("\n## {tag}, problem {pseed}\n% {}\n{doc}", detail.lines().next().unwrap_or("")));
+    }
+    let _ = std::fs::create_dir_all(&a.failures);
+    let _ = std::fs::write(format!("{}/summary.md", a.failures), summary);
+    println!("\nfailing documents in {} (shrunk reproducers: summary.md)", a.failures);
 }
