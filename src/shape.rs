@@ -434,7 +434,15 @@ impl Typed {
                 ctx.applied_only.insert(n.clone());
             }
         }
-        let t = ctx.expr(e)?;
+        let zero_literal = matches!(&strip_group(e).kind, ExprKind::Num(q) if q.is_zero());
+        let t = match expected {
+            // A printed `0` is the zero of whatever shape the answer has.
+            Some(want) if zero_literal && !want.is_scalar() => {
+                let d = (ctx.u.fresh(), ctx.u.fresh());
+                ctx.node(TOp::Zero, vec![], d, e.span)
+            }
+            _ => ctx.expr(e)?,
+        };
         if let Some(want) = expected {
             // A free `I` or `0` takes the shape the answer must have.
             let (r, c) = (ctx.dim_of_shape(&want.rows), ctx.dim_of_shape(&want.cols));
@@ -484,7 +492,7 @@ impl Usage {
     fn scan(&mut self, e: &Expr) {
         if let ExprKind::Chain(items) = &e.kind {
             for (i, (_, it)) in items.iter().enumerate() {
-                if let ExprKind::Name(n) = &it.kind {
+                if let Some((n, _)) = signed_name(it) {
                     let next_is_group = items.get(i + 1).is_some_and(|(op, nx)| {
                         *op == MulOp::Juxt
                             && matches!(nx.postfix_base().kind, ExprKind::Group(_))
@@ -1395,12 +1403,19 @@ impl Checker {
         let mut i = 0;
         while i < items.len() {
             let (op, it) = &items[i];
-            if let (ExprKind::Name(n), Some((MulOp::Juxt, next))) = (&it.kind, items.get(i + 1)) {
-                // Application binds tighter than postfix operators:
-                // `\sigma(x)^T y` is `(\sigma(x))^T y`.
+            if let (Some((n, negs)), Some((MulOp::Juxt, next))) =
+                (signed_name(it), items.get(i + 1))
+            {
+                // Application binds tighter than postfix operators and
+                // unary minus: `\sigma(x)^T y` is `(\sigma(x))^T y`,
+                // `-\ell(x)` is `-(\ell(x))`.
                 if self.is_callable(n) {
                     if let Some(call) = next.applied_by(n, it.span) {
-                        merged.push((*op, self.expr(&call)?));
+                        let mut t = self.expr(&call)?;
+                        for _ in 0..negs {
+                            t = self.neg(t);
+                        }
+                        merged.push((*op, t));
                         i += 2;
                         continue;
                     }
@@ -1746,6 +1761,15 @@ impl Checker {
                 }
             }
         }
+    }
+}
+
+/// A name under zero or more unary minus signs: (`f`, 1) for `-f`.
+fn signed_name(e: &Expr) -> Option<(&Name, usize)> {
+    match &e.kind {
+        ExprKind::Name(n) => Some((n, 0)),
+        ExprKind::Neg(a) => signed_name(a).map(|(n, k)| (n, k + 1)),
+        _ => None,
     }
 }
 

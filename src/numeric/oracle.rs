@@ -104,7 +104,7 @@ impl<'a> Oracle<'a> {
             let mut todo = vec![body];
             while let Some(e) = todo.pop() {
                 if let TOp::Opaque(f) = &e.op {
-                    let defines_of = name == of && std::ptr::eq(e, body);
+                    let defines_of = name == of && std::ptr::eq(e, peel_transposes(body));
                     if (f == of || defines_of) && applied_to_arg(e) {
                         found = Some(f.clone());
                     }
@@ -298,6 +298,14 @@ impl<'a> Oracle<'a> {
                 M::from_element(1, 1, m + a.map(|x| (x - m).exp()).sum().ln())
             }
         })
+    }
+}
+
+/// `e` without the transposes around it (a scalar's transpose is itself).
+fn peel_transposes(e: &TExpr) -> &TExpr {
+    match (&e.op, e.args.first()) {
+        (TOp::Transpose, Some(a)) => peel_transposes(a),
+        _ => e,
     }
 }
 

@@ -621,8 +621,15 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             Ok(mk(ExprKind::Indicator(bx(e)), span))
         }
         Rule::logdet => {
-            let abs = p.into_inner().nth(1).ok_or_else(|| internal_span(span))?;
-            let det = build_expr(abs)?;
+            let arg = p.into_inner().nth(1).ok_or_else(|| internal_span(span))?;
+            let det = if arg.as_rule() == Rule::det_call {
+                let s = sp(&arg);
+                let inner = arg.into_inner().last().ok_or_else(|| internal_span(span))?;
+                let inner = build_expr(inner)?;
+                mk(ExprKind::Det(bx(inner)), s)
+            } else {
+                build_expr(arg)?
+            };
             Ok(mk(ExprKind::Apply(Builtin::Log, bx(det)), span))
         }
         Rule::apply => {
