@@ -196,7 +196,7 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
         // eq. 34, ∂(X + Y) = ∂X + ∂Y; a broadcast scalar collects every entry.
         Op::Add => {
             if g.is_scalar(kid) && !g.is_scalar(id) {
-                g.unary(Op::Sum, gt, crate::shape::Shape::scalar())
+                g.sum(gt)
             } else {
                 gt
             }
@@ -232,10 +232,10 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
             let (a, b) = (node.kids[0], node.kids[1]);
             if i == 0 {
                 let s = g.shape(a).clone();
-                g.raw(Op::KronGradA, vec![gt, b], s)
+                g.op_node(Op::KronGradA, vec![gt, b], s)
             } else {
                 let s = g.shape(b).clone();
-                g.raw(Op::KronGradB, vec![a, gt], s)
+                g.op_node(Op::KronGradB, vec![a, gt], s)
             }
         }
         // eq. 43, ∂(X^T) = (∂X)^T.
@@ -352,7 +352,7 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
         }
         Op::Vec => {
             let s = g.shape(kid).clone();
-            g.unary(Op::Unvec, gt, s)
+            g.unvec(gt, s)
         }
         Op::Unvec => {
             let s = g.shape(kid).clone();

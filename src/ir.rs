@@ -333,7 +333,7 @@ impl Graph {
             }
         }
         let rows = self.shape(a).rows.clone();
-        self.raw(
+        self.op_node(
             Op::DiagPart,
             vec![a],
             Shape {
@@ -713,9 +713,28 @@ impl Graph {
         Some(mats.into_iter().rev().map(|m| self.inv(m)).collect())
     }
 
-    fn build_product(&mut self, coef: Q, scalars: Vec<Id>, mats: Vec<Id>, shape: &Shape) -> Id {
+    fn build_product(&mut self, mut coef: Q, scalars: Vec<Id>, mats: Vec<Id>, shape: &Shape) -> Id {
         if coef.is_zero() || mats.iter().any(|m| self.nodes[*m].op == Op::Zero) {
             return self.zero(shape);
+        }
+        // `\mathbf{1}^T \mathbf{1} = n` wherever the pair meets in a chain.
+        let mut mats = mats;
+        let mut scalars = scalars;
+        let mut i = 0;
+        while i + 1 < mats.len() {
+            let (l, r) = (mats[i], mats[i + 1]);
+            let ones_t = self.nodes[l].op == Op::Transpose && self.nodes[l].kids[0] == r;
+            if ones_t && self.nodes[r].op == Op::Ones {
+                let d = self.nodes[r].shape.rows.clone();
+                let n = self.dim_scalar(&d);
+                match self.const_value(n) {
+                    Some(c) => coef *= c.clone(),
+                    None => scalars.push(n),
+                }
+                mats.drain(i..i + 2);
+            } else {
+                i += 1;
+            }
         }
         // Scalars: sorted by base, equal bases merged into one power.
         let mut sc: Vec<(Id, Q)> = scalars
@@ -1178,9 +1197,83 @@ impl Graph {
         self.raw(Op::Trace, vec![a], Shape::scalar())
     }
 
+    /// `\mathrm{sum}(a)`; the sum of a matrix of ones is its number of
+    /// entries (`\mathrm{sum}(\mathbf{1}) = n`).
+    pub fn sum(&mut self, a: Id) -> Id {
+        if self.is_scalar(a) {
+            return a;
+        }
+        if self.is_ones(a) {
+            let s = self.nodes[a].shape.clone();
+            let (r, c) = (self.dim_scalar(&s.rows), self.dim_scalar(&s.cols));
+            return self.mul(r, c);
+        }
+        // sum(c u v^T) = c sum(u) sum(v): an outer product's entries.
+        let (coef, scalars, mats) = self.factors(a);
+        if let [u, vt] = mats.as_slice() {
+            if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
+                let v = self.t(*vt);
+                let (su, sv) = (self.sum(*u), self.sum(v));
+                let mut out = self.mul(su, sv);
+                out = self.scale(coef, out);
+                for x in scalars {
+                    out = self.mul(x, out);
+                }
+                return out;
+            }
+        }
+        self.raw(Op::Sum, vec![a], Shape::scalar())
+    }
+
+    /// `\mathrm{unvec}(v)` into `shape`: `\mathrm{unvec}(\mathrm{vec}(X)) = X`
+    /// and `\mathrm{unvec}(a \otimes b) = b a^T` (vec of an outer product,
+    /// Matrix Cookbook eq. 520).
+    pub fn unvec(&mut self, v: Id, shape: Shape) -> Id {
+        let node = self.nodes[v].clone();
+        match &node.op {
+            Op::Vec if self.nodes[node.kids[0]].shape == shape => return node.kids[0],
+            Op::Kron => {
+                let (a, b) = (node.kids[0], node.kids[1]);
+                let (sa, sb) = (self.nodes[a].shape.clone(), self.nodes[b].shape.clone());
+                if sa.cols == Dim::One
+                    && sb.cols == Dim::One
+                    && sb.rows == shape.rows
+                    && sa.rows == shape.cols
+                {
+                    let at = self.t(a);
+                    return self.mul(b, at);
+                }
+            }
+            _ => {}
+        }
+        self.raw(Op::Unvec, vec![v], shape)
+    }
+
+    /// A node of a structural operation. Linear ones of a zero operand are
+    /// zero (`\mathrm{vec}(0) = 0`), and `\mathrm{softmax}(0) = \frac{1}{n}
+    /// \mathbf{1}`, so that no zero of a vector shape is printed where a
+    /// reader cannot tell its size.
+    pub fn op_node(&mut self, op: Op, kids: Vec<Id>, shape: Shape) -> Id {
+        let zero_kid = kids.iter().any(|&k| self.nodes[k].op == Op::Zero);
+        let linear = matches!(
+            op,
+            Op::KronGradA | Op::KronGradB | Op::Unvec | Op::Vec | Op::Diag | Op::DiagPart
+        );
+        if zero_kid && linear {
+            return self.zero(&shape);
+        }
+        if zero_kid && op == Op::Softmax {
+            let n = self.dim_scalar(&shape.rows);
+            let inv = self.pow(n, -Q::one());
+            let ones = self.ones(&shape);
+            return self.mul(inv, ones);
+        }
+        self.raw(op, kids, shape)
+    }
+
     /// A node of a fixed scalar-valued or shape-preserving operation.
     pub fn unary(&mut self, op: Op, a: Id, shape: Shape) -> Id {
-        self.raw(op, vec![a], shape)
+        self.op_node(op, vec![a], shape)
     }
 
     /// The definition node of `name` (its body as child).
@@ -1244,18 +1337,15 @@ impl Graph {
             TOp::Func(f) => self.func(*f, k(0)),
             TOp::Call(n) => self.raw(Op::Call(n.clone()), vec![k(0)], shape),
             TOp::Opaque(n) => self.raw(Op::Opaque(n.clone()), vec![k(0)], shape),
-            TOp::Sum => {
-                if self.is_scalar(k(0)) {
-                    k(0)
-                } else {
-                    self.raw(Op::Sum, vec![k(0)], shape)
-                }
-            }
-            TOp::Diag => self.raw(Op::Diag, vec![k(0)], shape),
+            TOp::Sum => self.sum(k(0)),
+            TOp::Diag => self.op_node(Op::Diag, vec![k(0)], shape),
             TOp::DiagPart => self.diag_part(k(0)),
-            TOp::Vec => self.raw(Op::Vec, vec![k(0)], shape),
-            TOp::Softmax => self.raw(Op::Softmax, vec![k(0)], shape),
+            TOp::Vec => self.op_node(Op::Vec, vec![k(0)], shape),
+            TOp::Softmax => self.op_node(Op::Softmax, vec![k(0)], shape),
             TOp::LogSumExp => self.raw(Op::LogSumExp, vec![k(0)], shape),
+            TOp::Unvec => self.unvec(k(0), shape),
+            TOp::KronL => self.op_node(Op::KronGradA, vec![k(0), k(1)], shape),
+            TOp::KronR => self.op_node(Op::KronGradB, vec![k(0), k(1)], shape),
         };
         if self.overflow {
             return Err(Diagnostic::new(

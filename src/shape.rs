@@ -184,6 +184,12 @@ pub enum TOp {
     Softmax,
     /// `\mathrm{logsumexp}` of a vector.
     LogSumExp,
+    /// `\mathrm{unvec}` of a vector into the node's shape.
+    Unvec,
+    /// `\mathrm{kronl}(G, B)`.
+    KronL,
+    /// `\mathrm{kronr}(A, G)`.
+    KronR,
 }
 
 /// A dimension variable of the unifier.
@@ -1282,6 +1288,7 @@ impl Checker {
                 Ok(self.node(TOp::Pow(q), vec![b], d, span))
             }
             ExprKind::Apply(f, a) => self.apply(*f, a, span),
+            ExprKind::Apply2(f, a, b) => self.apply2(*f, a, b, span),
             ExprKind::Norm(a, kind) => {
                 let a = self.expr(a)?;
                 let vec_like = self.u.is_one(a.dims.1) || self.u.is_one(a.dims.0);
@@ -1672,6 +1679,40 @@ impl Checker {
         })
     }
 
+    /// `\mathrm{kronl}(G, B)` (A's shape) and `\mathrm{kronr}(A, G)` (B's
+    /// shape), where G has the shape of A ⊗ B.
+    fn apply2(&mut self, f: Builtin, a: &Expr, b: &Expr, span: Span) -> Result<TExpr> {
+        let (x, y) = (self.expr(a)?, self.expr(b)?);
+        let (p, q) = (self.u.fresh(), self.u.fresh());
+        let (op, g, known, out) = match f {
+            Builtin::KronL => (TOp::KronL, &x, &y, true),
+            Builtin::KronR => (TOp::KronR, &y, &x, false),
+            _ => {
+                return Err(Diagnostic::new(
+                    ErrorKind::Shape,
+                    "this function takes one argument",
+                )
+                .at(span))
+            }
+        };
+        // G is (p·k_r) × (q·k_c) for kronl (p × q out), (k_r·p) × (k_c·q) for kronr.
+        let (rows, cols) = if out {
+            (self.u.mul(p, known.dims.0), self.u.mul(q, known.dims.1))
+        } else {
+            (self.u.mul(known.dims.0, p), self.u.mul(known.dims.1, q))
+        };
+        let (gr, gc) = g.dims;
+        if !(self.u.unify(gr, rows) && self.u.unify(gc, cols)) {
+            return Err(self.shape_err(
+                "the first argument of `\\mathrm{kronl}` (the second of `\\mathrm{kronr}`) must have the shape of a Kronecker product with the other",
+                &x,
+                &y,
+                span,
+            ));
+        }
+        Ok(self.node(op, vec![x, y], (p, q), span))
+    }
+
     fn apply(&mut self, f: Builtin, a: &Expr, span: Span) -> Result<TExpr> {
         let inner = strip_group(a);
         // \log|A|, \log\det A: the log-determinant (log of |det|).
@@ -1743,6 +1784,31 @@ impl Checker {
                 let d = (r, self.u.one());
                 Ok(self.node(TOp::Vec, vec![x], d, span))
             }
+            Builtin::Unvec => {
+                if !self.is_vector(&x) {
+                    let s = self.describe(&x);
+                    return Err(Diagnostic::new(
+                        ErrorKind::Shape,
+                        format!("`\\mathrm{{unvec}}` takes a vector, but the argument is {s}"),
+                    )
+                    .at(span));
+                }
+                let (r, c) = (self.u.fresh(), self.u.fresh());
+                let rc = self.u.mul(r, c);
+                if !self.u.unify(x.dims.0, rc) {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Shape,
+                        "the length of `\\mathrm{unvec}`'s argument is not a product of two sizes",
+                    )
+                    .at(span));
+                }
+                Ok(self.node(TOp::Unvec, vec![x], (r, c), span))
+            }
+            Builtin::KronL | Builtin::KronR => Err(Diagnostic::new(
+                ErrorKind::Shape,
+                "`\\mathrm{kronl}` and `\\mathrm{kronr}` take two arguments: `\\mathrm{kronl}(G, B)`",
+            )
+            .at(span)),
             Builtin::Softmax | Builtin::LogSumExp => {
                 if !self.is_vector(&x) {
                     let s = self.describe(&x);

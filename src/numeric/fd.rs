@@ -28,7 +28,7 @@ pub const ENTRY_BUDGET: usize = 64;
 pub const DIRECTIONS: usize = 4;
 
 /// Relative steps tried, in order, until one agrees.
-const STEPS: [f64; 4] = [1e-3, 1e-2, 1e-4, 3e-2];
+const STEPS: [f64; 6] = [1e-3, 1e-2, 1e-4, 1e-5, 1e-6, 3e-2];
 
 /// The outcome of checking one gradient on one instance.
 #[derive(Clone, Debug, serde::Serialize)]

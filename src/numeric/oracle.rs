@@ -292,6 +292,48 @@ impl<'a> Oracle<'a> {
                 let s = ex.sum();
                 ex / s
             }
+            TOp::Unvec => {
+                let (r, c) = self.shape(e);
+                if r * c != args[0].len() {
+                    return Err(mismatch("an unvec", &args[0], &M::zeros(r, c)));
+                }
+                M::from_column_slice(r, c, args[0].as_slice())
+            }
+            // kronl(G, B)_{ij} = Σ_kl G_{(i,k),(j,l)} B_kl
+            TOp::KronL => {
+                let (r, c) = self.shape(e);
+                let (g, b) = (&args[0], &args[1]);
+                let (p, q) = (b.nrows(), b.ncols());
+                let mut out = M::zeros(r, c);
+                for i in 0..r {
+                    for j in 0..c {
+                        let mut acc = 0.0;
+                        for k in 0..p {
+                            for l in 0..q {
+                                acc += g[(i * p + k, j * q + l)] * b[(k, l)];
+                            }
+                        }
+                        out[(i, j)] = acc;
+                    }
+                }
+                out
+            }
+            // kronr(A, G)_{kl} = Σ_ij A_ij G_{(i,k),(j,l)}
+            TOp::KronR => {
+                let (p, q) = self.shape(e);
+                let (a, g) = (&args[0], &args[1]);
+                let mut out = M::zeros(p, q);
+                for i in 0..a.nrows() {
+                    for j in 0..a.ncols() {
+                        for k in 0..p {
+                            for l in 0..q {
+                                out[(k, l)] += a[(i, j)] * g[(i * p + k, j * q + l)];
+                            }
+                        }
+                    }
+                }
+                out
+            }
             TOp::LogSumExp => {
                 let a = &args[0];
                 let m = a.max();

@@ -338,6 +338,15 @@ pub enum Builtin {
     LogSumExp,
     /// `\mathrm{inv}`.
     Inv,
+    /// `\mathrm{unvec}(v)`: the inverse of `\mathrm{vec}`, into the shape
+    /// the context fixes.
+    Unvec,
+    /// `\mathrm{kronl}(G, B)`: entry (i, j) is the inner product of block
+    /// (i, j) of G with B (the gradient of `⟨G, A ⊗ B⟩` in A).
+    KronL,
+    /// `\mathrm{kronr}(A, G)`: the sum of G's blocks weighted by A's
+    /// entries (the gradient of `⟨G, A ⊗ B⟩` in B).
+    KronR,
 }
 
 /// Which norm.
@@ -402,6 +411,8 @@ pub enum ExprKind {
     ElemPower(Box<Expr>, Box<Expr>),
     /// A built-in function applied: `\log(x)`, `\mathrm{tr} A`.
     Apply(Builtin, Box<Expr>),
+    /// A built-in function of two arguments: `\mathrm{kronl}(G, B)`.
+    Apply2(Builtin, Box<Expr>, Box<Expr>),
     /// `\|x\|`, `\|A\|_F`.
     Norm(Box<Expr>, NormKind),
     /// `|A|`.
@@ -479,7 +490,8 @@ impl Expr {
             | Kron(a, b)
             | Frac(a, b)
             | Power(a, b)
-            | ElemPower(a, b) => vec![a, b],
+            | ElemPower(a, b)
+            | Apply2(_, a, b) => vec![a, b],
             Chain(items) => items.iter().map(|(_, e)| e).collect(),
         }
     }

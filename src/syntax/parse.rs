@@ -638,6 +638,14 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
                 return Err(internal_span(span));
             };
             let b = builtin(&f)?;
+            if a.as_rule() == Rule::paren_arg2 {
+                let mut two = a.into_inner();
+                let (Some(x), Some(y)) = (two.next(), two.next()) else {
+                    return Err(internal_span(span));
+                };
+                let (x, y) = (build_expr(x)?, build_expr(y)?);
+                return Ok(mk(ExprKind::Apply2(b, bx(x), bx(y)), span));
+            }
             let arg = build_expr(a)?;
             Ok(mk(ExprKind::Apply(b, bx(arg)), span))
         }
@@ -711,6 +719,9 @@ fn builtin(p: &Pair<Rule>) -> Result<Builtin> {
         "softmax" => Builtin::Softmax,
         "logsumexp" | "LSE" => Builtin::LogSumExp,
         "inv" => Builtin::Inv,
+        "unvec" => Builtin::Unvec,
+        "kronl" => Builtin::KronL,
+        "kronr" => Builtin::KronR,
         _ => return Err(internal(p)),
     })
 }
