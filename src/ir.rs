@@ -105,6 +105,9 @@ pub struct Node {
 /// Largest graph, in nodes.
 pub const MAX_NODES: usize = 200_000;
 
+/// Largest exact constant, in bits of numerator or denominator (1000 digits).
+pub const MAX_CONST_BITS: u64 = 3322;
+
 /// The expression graph of one document.
 #[derive(Clone, Debug)]
 pub struct Graph {
@@ -128,6 +131,7 @@ pub struct Graph {
     /// point.
     point_symmetry: bool,
     overflow: bool,
+    big_constant: bool,
 }
 
 impl Graph {
@@ -145,6 +149,7 @@ impl Graph {
             sym_cache: RefCell::new(HashMap::new()),
             point_symmetry: false,
             overflow: false,
+            big_constant: false,
         }
     }
 
@@ -259,6 +264,12 @@ impl Graph {
 
     /// Fail if a bound was hit while building.
     pub fn check(&self) -> Result<()> {
+        if self.big_constant {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                "an exact constant grew past 1000 digits",
+            ));
+        }
         if self.overflow {
             return Err(Diagnostic::new(
                 ErrorKind::Limit,
@@ -391,6 +402,12 @@ impl Graph {
 
     /// An exact scalar.
     pub fn konst(&mut self, c: Q) -> Id {
+        if c.numer().bits() > MAX_CONST_BITS || c.denom().bits() > MAX_CONST_BITS {
+            // Exact arithmetic on huge literals is unbounded work: stop here
+            // and let `check` report the limit by name.
+            self.big_constant = true;
+            return self.raw(Op::Const(Q::one()), vec![], Shape::scalar());
+        }
         self.raw(Op::Const(c), vec![], Shape::scalar())
     }
     /// The scalar 1.
@@ -979,9 +996,7 @@ impl Graph {
             false
         } else {
             match &node.op {
-                Op::Var(n) => {
-                    self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric)
-                }
+                Op::Var(n) => self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric),
                 Op::Def(_) | Op::Inv | Op::MatPow(_) => self.is_symmetric(node.kids[0]),
                 Op::Identity | Op::Zero | Op::Diag => true,
                 Op::Func(_) | Op::Call(_) | Op::Pow(_) => self.is_symmetric(node.kids[0]),
@@ -1208,8 +1223,23 @@ impl Graph {
             let (r, c) = (self.dim_scalar(&s.rows), self.dim_scalar(&s.cols));
             return self.mul(r, c);
         }
+        if self.nodes[a].op == Op::Identity {
+            let d = self.nodes[a].shape.rows.clone();
+            return self.dim_scalar(&d);
+        }
         // sum(c u v^T) = c sum(u) sum(v): an outer product's entries.
         let (coef, scalars, mats) = self.factors(a);
+        if let [x] = mats.as_slice() {
+            // Scalars come out of a sum: sum(c s X) = c s sum(X).
+            if *x != a && (self.is_ones(*x) || self.nodes[*x].op == Op::Identity) {
+                let mut out = self.sum(*x);
+                out = self.scale(coef, out);
+                for y in scalars {
+                    out = self.mul(y, out);
+                }
+                return out;
+            }
+        }
         if let [u, vt] = mats.as_slice() {
             if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
                 let v = self.t(*vt);
@@ -1347,12 +1377,14 @@ impl Graph {
             TOp::KronL => self.op_node(Op::KronGradA, vec![k(0), k(1)], shape),
             TOp::KronR => self.op_node(Op::KronGradB, vec![k(0), k(1)], shape),
         };
-        if self.overflow {
-            return Err(Diagnostic::new(
-                ErrorKind::Limit,
-                format!("the expression graph grew past {MAX_NODES} nodes"),
-            )
-            .at(e.span));
+        if self.overflow || self.big_constant {
+            return Err(self
+                .check()
+                .err()
+                .unwrap_or_else(|| {
+                    Diagnostic::new(ErrorKind::Internal, "a graph bound without its message")
+                })
+                .at(e.span));
         }
         if let Some(why) = self.undefined_constant(&e.op, &kids) {
             return Err(Diagnostic::new(
@@ -1373,9 +1405,9 @@ impl Graph {
             TOp::Pow(p) if zero && p.is_negative() => {
                 Some(format!("0 to the power {p} (division by zero)"))
             }
-            TOp::Pow(p) if neg && !p.is_integer() => {
-                Some(format!("a negative number ({c}) to the fractional power {p}"))
-            }
+            TOp::Pow(p) if neg && !p.is_integer() => Some(format!(
+                "a negative number ({c}) to the fractional power {p}"
+            )),
             TOp::Inv if zero => Some("the inverse of 0".into()),
             TOp::Func(Func::Log) if zero || neg => Some(format!("\\log({c})")),
             TOp::Func(Func::Sqrt) if neg => Some(format!("\\sqrt{{{c}}}")),

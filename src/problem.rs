@@ -260,7 +260,8 @@ impl Problem {
                     Ok(r) => worst = worst.max(r.rel_error),
                     // No instance to judge on (the check command says so).
                     Err(e) if matches!(e.kind, ErrorKind::Domain | ErrorKind::Limit) => {
-                        a.notes.push(format!("not verified numerically: {}", e.message));
+                        a.notes
+                            .push(format!("not verified numerically: {}", e.message));
                         return Ok(());
                     }
                     Err(e) => return Err(e),

@@ -500,8 +500,7 @@ impl Usage {
             for (i, (_, it)) in items.iter().enumerate() {
                 if let Some((n, _)) = signed_name(it) {
                     let next_is_group = items.get(i + 1).is_some_and(|(op, nx)| {
-                        *op == MulOp::Juxt
-                            && matches!(nx.postfix_base().kind, ExprKind::Group(_))
+                        *op == MulOp::Juxt && matches!(nx.postfix_base().kind, ExprKind::Group(_))
                     });
                     if next_is_group {
                         self.applied.insert(n.clone());
@@ -1688,11 +1687,9 @@ impl Checker {
             Builtin::KronL => (TOp::KronL, &x, &y, true),
             Builtin::KronR => (TOp::KronR, &y, &x, false),
             _ => {
-                return Err(Diagnostic::new(
-                    ErrorKind::Shape,
-                    "this function takes one argument",
+                return Err(
+                    Diagnostic::new(ErrorKind::Shape, "this function takes one argument").at(span),
                 )
-                .at(span))
             }
         };
         // G is (p·k_r) × (q·k_c) for kronl (p × q out), (k_r·p) × (k_c·q) for kronr.

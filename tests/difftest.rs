@@ -32,13 +32,27 @@ fn random_problems_have_correct_gradients_and_round_trip() {
         if j.failures.is_empty() {
             continue;
         }
-        if j.failures.iter().any(|(c, _)| matches!(c, Class::Refused(_))) {
+        if j.failures
+            .iter()
+            .any(|(c, _)| matches!(c, Class::Refused(_)))
+        {
             refused += 1;
         }
-        let detail: Vec<String> = j.failures.iter().map(|(c, d)| format!("  {}: {d}", c.tag())).collect();
-        failures.push(format!("--- problem {i}\n{}\n{}", detail.join("\n"), g.latex()));
+        let detail: Vec<String> = j
+            .failures
+            .iter()
+            .map(|(c, d)| format!("  {}: {d}", c.tag()))
+            .collect();
+        failures.push(format!(
+            "--- problem {i}\n{}\n{}",
+            detail.join("\n"),
+            g.latex()
+        ));
     }
-    let hard: Vec<&String> = failures.iter().filter(|f| !f.contains("\n  refused: ")).collect();
+    let hard: Vec<&String> = failures
+        .iter()
+        .filter(|f| !f.contains("\n  refused: "))
+        .collect();
     let refused_share = refused as f64 / COUNT as f64;
     assert!(
         hard.is_empty() && refused_share < 0.01,

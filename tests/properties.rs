@@ -53,7 +53,7 @@ fn objective() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(20261123), .. ProptestConfig::default() })]
 
     #[test]
     fn random_expressions_agree_with_finite_differences(obj in objective(), seed in 0u64..1000) {
@@ -134,7 +134,7 @@ const TOKENS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(20261123), .. ProptestConfig::default() })]
 
     #[test]
     fn mutated_documents_never_panic(
@@ -207,7 +207,7 @@ fn key_answers() -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(20261123), .. ProptestConfig::default() })]
 
     #[test]
     fn grading_mutated_answers_never_panics(

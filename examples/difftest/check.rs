@@ -93,11 +93,18 @@ pub const TOL: f64 = 1e-5;
 pub fn judge(g: &Gen, want_numpy: bool) -> Judged {
     let doc = g.latex();
     let run = engine::run(&doc, &g.sizes(), &g.values_by_ident(), g.seed, want_numpy);
-    let mut j = Judged { failures: vec![], answers: vec![], numpy: None, skipped: 0 };
+    let mut j = Judged {
+        failures: vec![],
+        answers: vec![],
+        numpy: None,
+        skipped: 0,
+    };
     match run {
         Run::Panic(m) => j.failures.push((Class::Panic, m)),
         Run::Internal(m) => j.failures.push((Class::Internal, m)),
-        Run::Refused(k, m) => j.failures.push((Class::Refused(reason(&k, &m)), format!("{k}: {m}"))),
+        Run::Refused(k, m) => j
+            .failures
+            .push((Class::Refused(reason(&k, &m)), format!("{k}: {m}"))),
         Run::Answered(answers, np) => {
             for a in &answers {
                 check_answer(g, a, &mut j);
@@ -112,7 +119,9 @@ pub fn judge(g: &Gen, want_numpy: bool) -> Judged {
 fn fmt_m(m: &M) -> String {
     let rows: Vec<String> = (0..m.nrows())
         .map(|i| {
-            let r: Vec<String> = (0..m.ncols()).map(|k| format!("{:.6}", m[(i, k)])).collect();
+            let r: Vec<String> = (0..m.ncols())
+                .map(|k| format!("{:.6}", m[(i, k)]))
+                .collect();
             r.join(" ")
         })
         .collect();
@@ -121,19 +130,28 @@ fn fmt_m(m: &M) -> String {
 
 fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
     let Some(vi) = g.vars.iter().position(|v| v.ident == a.wrt) else {
-        j.failures.push((Class::Wrong, format!("answer for unknown variable {}", a.wrt)));
+        j.failures.push((
+            Class::Wrong,
+            format!("answer for unknown variable {}", a.wrt),
+        ));
         return;
     };
     // 1. the value against finite differences of our own evaluator
     match &a.value {
-        Err(e) => j.failures.push((Class::Wrong, format!("∇_{} = {} does not evaluate: {e}", a.wrt, a.latex))),
+        Err(e) => j.failures.push((
+            Class::Wrong,
+            format!("∇_{} = {} does not evaluate: {e}", a.wrt, a.latex),
+        )),
         Ok(v) => match g.fd_gradient(vi, 1e-3) {
             Err(_) => j.skipped += 1,
             Ok(fd) => {
                 let e1 = rel_diff(v, &fd);
                 if e1 > TOL {
                     // confirm at a second, smaller step
-                    let e2 = g.fd_gradient(vi, 1e-4).map(|fd2| rel_diff(v, &fd2)).unwrap_or(e1);
+                    let e2 = g
+                        .fd_gradient(vi, 1e-4)
+                        .map(|fd2| rel_diff(v, &fd2))
+                        .unwrap_or(e1);
                     if e2 > TOL {
                         j.failures.push((
                             Class::Wrong,
@@ -154,13 +172,19 @@ fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
     }
     // 2. round trip: printed LaTeX parsed back, and graded against the answer
     match (&a.reparsed, &a.value) {
-        (Err(e), _) => j.failures.push((Class::Roundtrip, format!("∇_{} printed `{}`: {e}", a.wrt, a.latex))),
+        (Err(e), _) => j.failures.push((
+            Class::Roundtrip,
+            format!("∇_{} printed `{}`: {e}", a.wrt, a.latex),
+        )),
         (Ok(r), Ok(v)) => {
             let d = rel_diff(r, v);
             if d > 1e-8 {
                 j.failures.push((
                     Class::Roundtrip,
-                    format!("∇_{} printed `{}` reads back to a different value (rel. {d:.3e})", a.wrt, a.latex),
+                    format!(
+                        "∇_{} printed `{}` reads back to a different value (rel. {d:.3e})",
+                        a.wrt, a.latex
+                    ),
                 ));
             }
         }
@@ -168,8 +192,17 @@ fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
     }
     match &a.verdict {
         Ok(v) if v == "equivalent" => {}
-        Ok(v) => j.failures.push((Class::Roundtrip, format!("∇_{} printed `{}` grades `{v}` against itself", a.wrt, a.latex))),
-        Err(e) => j.failures.push((Class::Roundtrip, format!("∇_{} printed `{}` fails to grade: {e}", a.wrt, a.latex))),
+        Ok(v) => j.failures.push((
+            Class::Roundtrip,
+            format!(
+                "∇_{} printed `{}` grades `{v}` against itself",
+                a.wrt, a.latex
+            ),
+        )),
+        Err(e) => j.failures.push((
+            Class::Roundtrip,
+            format!("∇_{} printed `{}` fails to grade: {e}", a.wrt, a.latex),
+        )),
     }
 }
 

@@ -122,16 +122,19 @@ fn run_inner(
             inst.values.insert(name.clone(), v.clone());
         } else if info.is_dim {
             let n = sizes.get(&name.ident()).copied().unwrap_or(1);
-            inst.values.insert(name.clone(), M::from_element(1, 1, n as f64));
+            inst.values
+                .insert(name.clone(), M::from_element(1, 1, n as f64));
         }
     }
     let mut out = Vec::new();
     let mut fns = Vec::new();
     for a in &answers {
-        let value = eval(&p.graph, &inst, a.id).map_err(|d| format!("{}: {}", d.kind.label(), d.message));
+        let value =
+            eval(&p.graph, &inst, a.id).map_err(|d| format!("{}: {}", d.kind.label(), d.message));
         let latex = p.latex(a, Default::default());
         let reparsed = match p.expression(&latex, false, Some(&a.shape)) {
-            Ok(id) => eval(&p.graph, &inst, id).map_err(|d| format!("eval {}: {}", d.kind.label(), d.message)),
+            Ok(id) => eval(&p.graph, &inst, id)
+                .map_err(|d| format!("eval {}: {}", d.kind.label(), d.message)),
             Err(d) => Err(format!("parse back {}: {}", d.kind.label(), d.message)),
         };
         let verdict = match grade_answer(&mut p, a, &latex) {
@@ -139,7 +142,10 @@ fn run_inner(
             Err(d) => Err(format!("{}: {}", d.kind.label(), d.message)),
         };
         let py_fn = format!("grad_{}_{}", a.question.of.ident(), a.question.wrt.ident());
-        fns.push(Function { name: py_fn.clone(), id: a.id });
+        fns.push(Function {
+            name: py_fn.clone(),
+            id: a.id,
+        });
         out.push(Answered {
             wrt: a.question.wrt.ident(),
             latex,

@@ -221,7 +221,11 @@ pub struct Generator {
     max_defs: usize,
 }
 
-fn pick_name(used: &BTreeSet<String>, pool: &[(&str, &str)], rng: &mut ChaCha8Rng) -> (String, String) {
+fn pick_name(
+    used: &BTreeSet<String>,
+    pool: &[(&str, &str)],
+    rng: &mut ChaCha8Rng,
+) -> (String, String) {
     let free: Vec<&(&str, &str)> = pool.iter().filter(|(_, i)| !used.contains(*i)).collect();
     if let Some((l, i)) = free.choose(rng) {
         return (l.to_string(), i.to_string());
@@ -261,14 +265,20 @@ impl Generator {
         if s.r.is_empty() && !s.c.is_empty() {
             let v = self.var(&s.t(), kind);
             let sp = self.rng.gen_range(0..4);
-            return N { e: E::T(bx(v), sp), s: s.clone() };
+            return N {
+                e: E::T(bx(v), sp),
+                s: s.clone(),
+            };
         }
         let existing: Vec<usize> = (0..self.vars.len())
             .filter(|&i| self.vars[i].shape == *s && self.vars[i].kind == kind)
             .collect();
         if !existing.is_empty() && self.chance(0.5) {
             let i = *existing.choose(&mut self.rng).unwrap();
-            return N { e: E::Var(i), s: s.clone() };
+            return N {
+                e: E::Var(i),
+                s: s.clone(),
+            };
         }
         let (latex, ident) = if s.is_scalar() {
             let pool: Vec<(&str, &str)> = SCALARS.to_vec();
@@ -283,8 +293,16 @@ impl Generator {
             pick_name(&self.used_names, &pool, &mut self.rng)
         };
         self.used_names.insert(ident.clone());
-        self.vars.push(Var { latex, ident, shape: s.clone(), kind });
-        N { e: E::Var(self.vars.len() - 1), s: s.clone() }
+        self.vars.push(Var {
+            latex,
+            ident,
+            shape: s.clone(),
+            kind,
+        });
+        N {
+            e: E::Var(self.vars.len() - 1),
+            s: s.clone(),
+        }
     }
 
     fn leaf(&mut self, s: &Shape, dom: Dom) -> N {
@@ -295,10 +313,18 @@ impl Generator {
             let k = self.rng.gen_range(0..10);
             return match (k, dom) {
                 (0 | 1, _) => {
-                    let (p, q) = *[(2, 1), (3, 1), (1, 2), (3, 2), (1, 3)].choose(&mut self.rng).unwrap();
-                    N { e: E::Num(p, q), s: s.clone() }
+                    let (p, q) = *[(2, 1), (3, 1), (1, 2), (3, 2), (1, 3)]
+                        .choose(&mut self.rng)
+                        .unwrap();
+                    N {
+                        e: E::Num(p, q),
+                        s: s.clone(),
+                    }
                 }
-                (2, _) => N { e: E::DimSym(self.rng.gen_range(0..3)), s: s.clone() },
+                (2, _) => N {
+                    e: E::DimSym(self.rng.gen_range(0..3)),
+                    s: s.clone(),
+                },
                 (3 | 4, _) | (_, Dom::Pos) => self.var(s, VarKind::PosScalar),
                 _ => self.var(s, VarKind::General),
             };
@@ -307,16 +333,27 @@ impl Generator {
             // A row: transpose of a column variable.
             let v = self.leaf(&s.t(), dom);
             let sp = self.rng.gen_range(0..4);
-            return N { e: E::T(bx(v), sp), s: s.clone() };
+            return N {
+                e: E::T(bx(v), sp),
+                s: s.clone(),
+            };
         }
         if s.is_square() && self.chance(0.3) {
-            let kind = if self.chance(0.5) { VarKind::Sym } else { VarKind::Spd };
+            let kind = if self.chance(0.5) {
+                VarKind::Sym
+            } else {
+                VarKind::Spd
+            };
             if dom == Dom::Any {
                 // Symmetric values may be negative: only in Any.
                 return self.var(s, kind);
             }
         }
-        let kind = if dom == Dom::Pos || self.chance(0.2) { VarKind::Positive } else { VarKind::General };
+        let kind = if dom == Dom::Pos || self.chance(0.2) {
+            VarKind::Positive
+        } else {
+            VarKind::General
+        };
         self.var(s, kind)
     }
 
@@ -327,29 +364,44 @@ impl Generator {
                 0 => {
                     let a = self.compound(s, depth - 1, dom);
                     let b = self.compound(s, depth - 1, dom);
-                    return N { e: E::Add(bx(a), bx(b)), s: s.clone() };
+                    return N {
+                        e: E::Add(bx(a), bx(b)),
+                        s: s.clone(),
+                    };
                 }
                 1 => {
                     let a = self.compound(s, depth - 1, dom);
                     let b = self.compound(s, depth - 1, dom);
-                    return N { e: E::Had(bx(a), bx(b)), s: s.clone() };
+                    return N {
+                        e: E::Had(bx(a), bx(b)),
+                        s: s.clone(),
+                    };
                 }
                 2 => {
                     let a = self.compound(s, depth - 1, dom);
                     let f = *[F::Sin, F::Tanh, F::Sigma].choose(&mut self.rng).unwrap();
-                    return N { e: E::Func(f, bx(a)), s: s.clone() };
+                    return N {
+                        e: E::Func(f, bx(a)),
+                        s: s.clone(),
+                    };
                 }
                 _ => {}
             }
         }
         if s.r.is_empty() {
             let v = self.compound(&s.t(), depth, dom);
-            return N { e: E::T(bx(v), self.rng.gen_range(0..4)), s: s.clone() };
+            return N {
+                e: E::T(bx(v), self.rng.gen_range(0..4)),
+                s: s.clone(),
+            };
         }
         if s.c.is_empty() && s.r.len() == 2 && self.chance(0.5) {
             let inner = Shape::new(vec![s.r[0]], vec![s.r[1]]);
             let a = self.gen(&inner, depth.saturating_sub(1), dom);
-            return N { e: E::Vec(bx(a)), s: s.clone() };
+            return N {
+                e: E::Vec(bx(a)),
+                s: s.clone(),
+            };
         }
         let split = |d: &Dim| -> (Dim, Dim) {
             match d.len() {
@@ -362,7 +414,10 @@ impl Generator {
         let (c1, c2) = split(&s.c);
         let a = self.gen(&Shape::new(r1, c1), depth.saturating_sub(1), dom);
         let b = self.gen(&Shape::new(r2, c2), depth.saturating_sub(1), dom);
-        N { e: E::Kron(bx(a), bx(b)), s: s.clone() }
+        N {
+            e: E::Kron(bx(a), bx(b)),
+            s: s.clone(),
+        }
     }
 
     /// An invertible square matrix (positive determinant, well conditioned).
@@ -373,35 +428,96 @@ impl Generator {
             2 => {
                 // X + c I with c large.
                 let x = self.var(&s, VarKind::General);
-                let c = N { e: E::Num(self.rng.gen_range(4..7), 1), s: Shape::scalar() };
-                let i = if self.chance(0.5) {
-                    N { e: E::Mul(bx(c), bx(N { e: E::Eye, s: s.clone() }), 0), s: s.clone() }
-                } else {
-                    N { e: E::Mul(bx(c), bx(N { e: E::Eye, s: s.clone() }), 1), s: s.clone() }
+                let c = N {
+                    e: E::Num(self.rng.gen_range(4..7), 1),
+                    s: Shape::scalar(),
                 };
-                N { e: E::Add(bx(x), bx(i)), s: s.clone() }
+                let i = if self.chance(0.5) {
+                    N {
+                        e: E::Mul(
+                            bx(c),
+                            bx(N {
+                                e: E::Eye,
+                                s: s.clone(),
+                            }),
+                            0,
+                        ),
+                        s: s.clone(),
+                    }
+                } else {
+                    N {
+                        e: E::Mul(
+                            bx(c),
+                            bx(N {
+                                e: E::Eye,
+                                s: s.clone(),
+                            }),
+                            1,
+                        ),
+                        s: s.clone(),
+                    }
+                };
+                N {
+                    e: E::Add(bx(x), bx(i)),
+                    s: s.clone(),
+                }
             }
             3 | 4 => {
                 // G^T G + I or G G^T + α I.
                 let k = self.dim();
-                let g = self.gen(&Shape::new(k.clone(), d.clone()), depth.saturating_sub(1).min(1), Dom::Any);
-                let gt = N { e: E::T(bx(g.clone()), self.rng.gen_range(0..4)), s: g.s.t() };
-                let prod = N { e: E::Mul(bx(gt), bx(g), 0), s: s.clone() };
-                let eye = N { e: E::Eye, s: s.clone() };
+                let g = self.gen(
+                    &Shape::new(k.clone(), d.clone()),
+                    depth.saturating_sub(1).min(1),
+                    Dom::Any,
+                );
+                let gt = N {
+                    e: E::T(bx(g.clone()), self.rng.gen_range(0..4)),
+                    s: g.s.t(),
+                };
+                let prod = N {
+                    e: E::Mul(bx(gt), bx(g), 0),
+                    s: s.clone(),
+                };
+                let eye = N {
+                    e: E::Eye,
+                    s: s.clone(),
+                };
                 let id = if self.chance(0.5) {
                     eye
                 } else {
                     let a = self.var(&Shape::scalar(), VarKind::PosScalar);
-                    N { e: E::Mul(bx(a), bx(eye), 0), s: s.clone() }
+                    N {
+                        e: E::Mul(bx(a), bx(eye), 0),
+                        s: s.clone(),
+                    }
                 };
-                N { e: E::Add(bx(prod), bx(id)), s: s.clone() }
+                N {
+                    e: E::Add(bx(prod), bx(id)),
+                    s: s.clone(),
+                }
             }
             _ => {
                 // S + c I with a symmetric S.
                 let x = self.var(&s, VarKind::Sym);
-                let c = N { e: E::Num(self.rng.gen_range(4..7), 1), s: Shape::scalar() };
-                let i = N { e: E::Mul(bx(c), bx(N { e: E::Eye, s: s.clone() }), 0), s: s.clone() };
-                N { e: E::Add(bx(i), bx(x)), s: s.clone() }
+                let c = N {
+                    e: E::Num(self.rng.gen_range(4..7), 1),
+                    s: Shape::scalar(),
+                };
+                let i = N {
+                    e: E::Mul(
+                        bx(c),
+                        bx(N {
+                            e: E::Eye,
+                            s: s.clone(),
+                        }),
+                        0,
+                    ),
+                    s: s.clone(),
+                };
+                N {
+                    e: E::Add(bx(i), bx(x)),
+                    s: s.clone(),
+                }
             }
         };
         self.maybe_def(n, 0.35)
@@ -409,15 +525,25 @@ impl Generator {
 
     /// Turn a non-leaf node into a definition sometimes.
     fn maybe_def(&mut self, n: N, p: f64) -> N {
-        if matches!(n.e, E::Var(_) | E::Num(..) | E::Eye | E::DimSym(_) | E::Def(_)) {
+        if matches!(
+            n.e,
+            E::Var(_) | E::Num(..) | E::Eye | E::DimSym(_) | E::Def(_)
+        ) {
             return n;
         }
         if self.defs.len() + 1 < self.max_defs && self.chance(p) {
             let k = self.defs.len() + 1;
-            let name = if self.chance(0.5) { format!("z_{k}") } else { format!("z_{{{k}}}") };
+            let name = if self.chance(0.5) {
+                format!("z_{k}")
+            } else {
+                format!("z_{{{k}}}")
+            };
             let s = n.s.clone();
             self.defs.push((name, n));
-            return N { e: E::Def(self.defs.len() - 1), s };
+            return N {
+                e: E::Def(self.defs.len() - 1),
+                s,
+            };
         }
         n
     }
@@ -433,18 +559,30 @@ impl Generator {
             let name = format!("z_{k}");
             let s = n.s.clone();
             self.defs.push((name, n));
-            return N { e: E::Def(self.defs.len() - 1), s };
+            return N {
+                e: E::Def(self.defs.len() - 1),
+                s,
+            };
         }
         if s.is_simple() {
-            let kind = if s.is_scalar() { VarKind::PosScalar } else { VarKind::General };
+            let kind = if s.is_scalar() {
+                VarKind::PosScalar
+            } else {
+                VarKind::General
+            };
             return self.var(s, kind);
         }
         self.leaf(s, Dom::Any)
     }
 
     fn num(&mut self) -> N {
-        let (p, q) = *[(2, 1), (3, 1), (1, 2), (3, 2), (1, 3), (2, 3)].choose(&mut self.rng).unwrap();
-        N { e: E::Num(p, q), s: Shape::scalar() }
+        let (p, q) = *[(2, 1), (3, 1), (1, 2), (3, 2), (1, 3), (2, 3)]
+            .choose(&mut self.rng)
+            .unwrap();
+        N {
+            e: E::Num(p, q),
+            s: Shape::scalar(),
+        }
     }
 
     /// A random node of shape `s` in domain `dom`.
@@ -456,7 +594,11 @@ impl Generator {
             return self.leaf(s, dom);
         }
         let d = depth - 1;
-        let n = if dom == Dom::Pos { self.gen_pos(s, d) } else { self.gen_any(s, d) };
+        let n = if dom == Dom::Pos {
+            self.gen_pos(s, d)
+        } else {
+            self.gen_any(s, d)
+        };
         self.maybe_def(n, 0.2)
     }
 
@@ -468,20 +610,34 @@ impl Generator {
                 0 => {
                     // 1 + x^{⊙2} or c + t^2
                     let x = self.gen(s, d, Dom::Any);
-                    let c = N { e: E::Num(1, 1), s: Shape::scalar() };
+                    let c = N {
+                        e: E::Num(1, 1),
+                        s: Shape::scalar(),
+                    };
                     if sc {
-                        let p = N { e: E::Pow(bx(x), 2, 1, false), s: s.clone() };
+                        let p = N {
+                            e: E::Pow(bx(x), 2, 1, false),
+                            s: s.clone(),
+                        };
                         E::Add(bx(c), bx(p))
                     } else {
-                        let p = N { e: E::HadPow(bx(x), 2, 1), s: s.clone() };
+                        let p = N {
+                            e: E::HadPow(bx(x), 2, 1),
+                            s: s.clone(),
+                        };
                         E::BAdd(bx(c), bx(p), false, self.chance(0.7))
                     }
                 }
-                1 => E::Func(if self.chance(0.7) { F::Exp } else { F::EPow }, bx(self.gen(s, d, Dom::Any))),
+                1 => E::Func(
+                    if self.chance(0.7) { F::Exp } else { F::EPow },
+                    bx(self.gen(s, d, Dom::Any)),
+                ),
                 2 => E::Func(F::Sigma, bx(self.gen(s, d, Dom::Any))),
                 3 => E::Func(F::Sqrt, bx(self.gen(s, d, Dom::Pos))),
                 4 => {
-                    let (p, q) = *[(1, 2), (3, 2), (-1, 1), (2, 1), (-1, 2)].choose(&mut self.rng).unwrap();
+                    let (p, q) = *[(1, 2), (3, 2), (-1, 1), (2, 1), (-1, 2)]
+                        .choose(&mut self.rng)
+                        .unwrap();
                     let b = self.gen(s, d, Dom::Pos);
                     if sc {
                         E::Pow(bx(b), p, q, p == 1 && q == 2 && self.chance(0.5))
@@ -492,10 +648,18 @@ impl Generator {
                 5 if !sc => E::Had(bx(self.gen(s, d, Dom::Pos)), bx(self.gen(s, d, Dom::Pos))),
                 6 => E::Add(bx(self.gen(s, d, Dom::Pos)), bx(self.gen(s, d, Dom::Pos))),
                 7 => {
-                    let a = if self.chance(0.5) { self.num() } else { self.gen(&Shape::scalar(), d, Dom::Pos) };
+                    let a = if self.chance(0.5) {
+                        self.num()
+                    } else {
+                        self.gen(&Shape::scalar(), d, Dom::Pos)
+                    };
                     E::Mul(bx(a), bx(self.gen(s, d, Dom::Pos)), 0)
                 }
-                8 => E::Div(bx(self.gen(s, d, Dom::Pos)), bx(self.gen(&Shape::scalar(), d, Dom::Pos)), self.chance(0.5)),
+                8 => E::Div(
+                    bx(self.gen(s, d, Dom::Pos)),
+                    bx(self.gen(&Shape::scalar(), d, Dom::Pos)),
+                    self.chance(0.5),
+                ),
                 9 if !sc && s.c.is_empty() => E::Softmax(bx(self.gen(s, d, Dom::Any))),
                 10 if sc => {
                     // norms (positive almost surely), squared plus one
@@ -550,7 +714,10 @@ impl Generator {
                         let dd = self.dim();
                         let x = self.gen(&Shape::new(vec![], dd.clone()), d.min(1), Dom::Any);
                         let y = self.gen(&Shape::new(dd, vec![]), d.min(1), Dom::Any);
-                        N { e: E::Mul(bx(x), bx(y), 0), s: Shape::scalar() }
+                        N {
+                            e: E::Mul(bx(x), bx(y), 0),
+                            s: Shape::scalar(),
+                        }
                     } else {
                         self.gen(&Shape::scalar(), d, Dom::Any)
                     };
@@ -562,12 +729,25 @@ impl Generator {
                     }
                 }
                 10 if !sc => {
-                    let c = if self.chance(0.5) { N { e: E::Num(1, 1), s: Shape::scalar() } } else { self.gen(&Shape::scalar(), d, Dom::Any) };
+                    let c = if self.chance(0.5) {
+                        N {
+                            e: E::Num(1, 1),
+                            s: Shape::scalar(),
+                        }
+                    } else {
+                        self.gen(&Shape::scalar(), d, Dom::Any)
+                    };
                     let f = self.gen(s, d, Dom::Any);
                     E::BAdd(bx(c), bx(f), self.chance(0.5), self.chance(0.7))
                 }
-                11 | 12 if !sc => E::Had(bx(self.gen(s, d, Dom::Any)), bx(self.gen(s, d, Dom::Any))),
-                13 => E::Div(bx(self.gen(s, d, Dom::Any)), bx(self.gen(&Shape::scalar(), d, Dom::Pos)), self.chance(0.6)),
+                11 | 12 if !sc => {
+                    E::Had(bx(self.gen(s, d, Dom::Any)), bx(self.gen(s, d, Dom::Any)))
+                }
+                13 => E::Div(
+                    bx(self.gen(s, d, Dom::Any)),
+                    bx(self.gen(&Shape::scalar(), d, Dom::Pos)),
+                    self.chance(0.6),
+                ),
                 14 if !sc => E::Mul(bx(self.num()), bx(self.gen(s, d, Dom::Any)), 0),
                 15 | 16 => E::T(bx(self.gen(&s.t(), d, Dom::Any)), self.rng.gen_range(0..4)),
                 17 if square => {
@@ -586,7 +766,9 @@ impl Generator {
                     }
                 }
                 19 | 20 => {
-                    let f = *[F::Exp, F::EPow, F::Sigma, F::Sigma, F::Tanh, F::Sin, F::Cos].choose(&mut self.rng).unwrap();
+                    let f = *[F::Exp, F::EPow, F::Sigma, F::Sigma, F::Tanh, F::Sin, F::Cos]
+                        .choose(&mut self.rng)
+                        .unwrap();
                     E::Func(f, bx(self.gen(s, d, Dom::Any)))
                 }
                 21 => {
@@ -606,15 +788,26 @@ impl Generator {
                     E::HadPow(bx(self.gen(s, d, Dom::Any)), p, q)
                 }
                 25 if !sc => {
-                    let (p, q) = *[(1, 2), (-1, 1), (3, 2), (-1, 2)].choose(&mut self.rng).unwrap();
+                    let (p, q) = *[(1, 2), (-1, 1), (3, 2), (-1, 2)]
+                        .choose(&mut self.rng)
+                        .unwrap();
                     E::HadPow(bx(self.gen(s, d, Dom::Pos)), p, q)
                 }
-                26 if square => E::Diag(bx(self.gen(&Shape::new(s.r.clone(), vec![]), d, Dom::Any))),
-                27 if vector => E::DiagPart(bx(self.gen(&Shape::new(s.r.clone(), s.r.clone()), d, Dom::Any))),
+                26 if square => {
+                    E::Diag(bx(self.gen(&Shape::new(s.r.clone(), vec![]), d, Dom::Any)))
+                }
+                27 if vector => E::DiagPart(bx(self.gen(
+                    &Shape::new(s.r.clone(), s.r.clone()),
+                    d,
+                    Dom::Any,
+                ))),
                 28 if vector => E::Softmax(bx(self.gen(s, d, Dom::Any))),
                 29 if square => {
                     // I as a summand
-                    let eye = N { e: E::Eye, s: s.clone() };
+                    let eye = N {
+                        e: E::Eye,
+                        s: s.clone(),
+                    };
                     let f = self.gen(s, d, Dom::Any);
                     if self.chance(0.5) {
                         E::Add(bx(f), bx(eye))
@@ -625,11 +818,17 @@ impl Generator {
                 // scalar-only productions
                 30 if sc => {
                     let dd = self.dim();
-                    E::Tr(bx(self.gen(&Shape::new(dd.clone(), dd), d, Dom::Any)), self.rng.gen_range(0..5))
+                    E::Tr(
+                        bx(self.gen(&Shape::new(dd.clone(), dd), d, Dom::Any)),
+                        self.rng.gen_range(0..5),
+                    )
                 }
                 31 if sc => {
                     let dd = self.dim();
-                    E::Det(bx(self.gen(&Shape::new(dd.clone(), dd), d.min(1), Dom::Any)), self.rng.gen_range(0..3))
+                    E::Det(
+                        bx(self.gen(&Shape::new(dd.clone(), dd), d.min(1), Dom::Any)),
+                        self.rng.gen_range(0..3),
+                    )
                 }
                 32 | 33 if sc => {
                     let dd = self.dim();
@@ -657,7 +856,11 @@ impl Generator {
                 38 if sc => {
                     let r = self.dim();
                     let c = if self.chance(0.5) { vec![] } else { self.dim() };
-                    let sh = if self.chance(0.4) { Shape::scalar() } else { Shape::new(r, c) };
+                    let sh = if self.chance(0.4) {
+                        Shape::scalar()
+                    } else {
+                        Shape::new(r, c)
+                    };
                     let a = self.named(&sh, d);
                     E::Opaque(self.rng.gen_range(0..2), bx(a))
                 }
@@ -666,18 +869,46 @@ impl Generator {
                     let dd = self.dim();
                     let sq = Shape::new(dd.clone(), dd.clone());
                     let mid = match self.rng.gen_range(0..5) {
-                        4 => N { e: E::Diag(bx(self.gen(&Shape::new(dd.clone(), vec![]), d.min(1), Dom::Any))), s: sq.clone() },
-                        0 => N { e: E::Inv(bx(self.invertible(&dd, d))), s: sq.clone() },
-                        1 => N { e: E::InvT(bx(self.invertible(&dd, d))), s: sq.clone() },
-                        2 => N { e: E::MatPow(bx(self.invertible(&dd, d)), -*[1, 2].choose(&mut self.rng).unwrap()), s: sq.clone() },
-                        _ => N { e: E::MatPow(bx(self.gen(&sq, d.min(1), Dom::Any)), *[2, 3].choose(&mut self.rng).unwrap()), s: sq.clone() },
+                        4 => N {
+                            e: E::Diag(bx(self.gen(
+                                &Shape::new(dd.clone(), vec![]),
+                                d.min(1),
+                                Dom::Any,
+                            ))),
+                            s: sq.clone(),
+                        },
+                        0 => N {
+                            e: E::Inv(bx(self.invertible(&dd, d))),
+                            s: sq.clone(),
+                        },
+                        1 => N {
+                            e: E::InvT(bx(self.invertible(&dd, d))),
+                            s: sq.clone(),
+                        },
+                        2 => N {
+                            e: E::MatPow(
+                                bx(self.invertible(&dd, d)),
+                                -*[1, 2].choose(&mut self.rng).unwrap(),
+                            ),
+                            s: sq.clone(),
+                        },
+                        _ => N {
+                            e: E::MatPow(
+                                bx(self.gen(&sq, d.min(1), Dom::Any)),
+                                *[2, 3].choose(&mut self.rng).unwrap(),
+                            ),
+                            s: sq.clone(),
+                        },
                     };
                     if self.chance(0.4) {
                         E::Tr(bx(mid), self.rng.gen_range(0..5))
                     } else {
                         let x = self.gen(&Shape::new(vec![], dd.clone()), d.min(1), Dom::Any);
                         let y = self.gen(&Shape::new(dd, vec![]), d.min(1), Dom::Any);
-                        let xm = N { e: E::Mul(bx(x), bx(mid), 0), s: Shape::new(vec![], sq.c.clone()) };
+                        let xm = N {
+                            e: E::Mul(bx(x), bx(mid), 0),
+                            s: Shape::new(vec![], sq.c.clone()),
+                        };
                         E::Mul(bx(xm), bx(y), 0)
                     }
                 }
@@ -688,13 +919,24 @@ impl Generator {
                     if self.chance(0.5) {
                         E::Mul(bx(a), bx(b), 0)
                     } else {
-                        let (p, q) = *[(1, 2), (1, 2), (-1, 1), (3, 2)].choose(&mut self.rng).unwrap();
-                        E::Pow(bx(self.gen(s, d, Dom::Pos)), p, q, p == 1 && q == 2 && self.chance(0.7))
+                        let (p, q) = *[(1, 2), (1, 2), (-1, 1), (3, 2)]
+                            .choose(&mut self.rng)
+                            .unwrap();
+                        E::Pow(
+                            bx(self.gen(s, d, Dom::Pos)),
+                            p,
+                            q,
+                            p == 1 && q == 2 && self.chance(0.7),
+                        )
                     }
                 }
                 42 if square => {
                     // the transpose of a symmetric variable (its gradient is the unconstrained one)
-                    let kind = if self.chance(0.5) { VarKind::Sym } else { VarKind::Spd };
+                    let kind = if self.chance(0.5) {
+                        VarKind::Sym
+                    } else {
+                        VarKind::Spd
+                    };
                     E::T(bx(self.var(s, kind)), self.rng.gen_range(0..4))
                 }
                 39 if sc => {
@@ -704,7 +946,10 @@ impl Generator {
                 39 if !sc => {
                     // a scalar-shaped opaque or reduction times a matrix: \log|S| X
                     let dd = self.dim();
-                    let l = N { e: E::LogDet(bx(self.invertible(&dd, 0)), self.rng.gen_range(0..4)), s: Shape::scalar() };
+                    let l = N {
+                        e: E::LogDet(bx(self.invertible(&dd, 0)), self.rng.gen_range(0..4)),
+                        s: Shape::scalar(),
+                    };
                     E::Mul(bx(l), bx(self.gen(s, d, Dom::Any)), 0)
                 }
                 _ => continue,
@@ -728,7 +973,11 @@ impl Generator {
             let style = g.rng.gen();
             let ngdefs = g.defs.len();
             let mut defs = std::mem::take(&mut g.defs);
-            let lname = if g.chance(0.7) { "L".to_string() } else { "\\mathcal{L}".to_string() };
+            let lname = if g.chance(0.7) {
+                "L".to_string()
+            } else {
+                "\\mathcal{L}".to_string()
+            };
             defs.push((lname, obj));
             let mut order: Vec<usize> = (0..defs.len()).collect();
             if g.chance(0.2) {
@@ -752,7 +1001,9 @@ impl Generator {
             }
             cands.shuffle(&mut g.rng);
             // Symmetric variables first: the unconstrained gradient is a known weak spot.
-            cands.sort_by_key(|&i| !matches!(p.vars[i].kind, VarKind::Sym | VarKind::Spd) || g.chance(0.5));
+            cands.sort_by_key(|&i| {
+                !matches!(p.vars[i].kind, VarKind::Sym | VarKind::Spd) || g.chance(0.5)
+            });
             let nq = g.rng.gen_range(1..=3).min(cands.len());
             p.queries = cands[..nq].to_vec();
             p.queries.sort();
@@ -898,7 +1149,11 @@ impl<'a> Ev<'a> {
                     if *p < 0 && v.abs() < 1e-2 {
                         return Err(Bad("negative power near 0".into()));
                     }
-                    *v = if *q == 1 { v.powi(*p as i32) } else { v.powf(e) };
+                    *v = if *q == 1 {
+                        v.powi(*p as i32)
+                    } else {
+                        v.powf(e)
+                    };
                 }
                 out
             }
@@ -1043,7 +1298,12 @@ impl Gen {
     }
 
     fn eval_max(&self, vals: &[M]) -> Result<(f64, f64), Bad> {
-        let mut ev = Ev { p: self, vals, memo: vec![None; self.defs.len()], max: 0.0 };
+        let mut ev = Ev {
+            p: self,
+            vals,
+            memo: vec![None; self.defs.len()],
+            max: 0.0,
+        };
         let obj = self.defs.last().unwrap().1.clone();
         let v = ev.ev(&obj)?;
         Ok((v[(0, 0)], ev.max))
@@ -1165,7 +1425,15 @@ impl Gen {
         // declarations
         let dims_used: BTreeSet<u8> = used
             .iter()
-            .flat_map(|&i| self.vars[i].shape.r.iter().chain(self.vars[i].shape.c.iter()).copied().collect::<Vec<_>>())
+            .flat_map(|&i| {
+                self.vars[i]
+                    .shape
+                    .r
+                    .iter()
+                    .chain(self.vars[i].shape.c.iter())
+                    .copied()
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let mut scalars_r = Vec::new();
         for &i in &used {
@@ -1174,13 +1442,24 @@ impl Gen {
             let line = match v.kind {
                 VarKind::PosScalar => format!("{} \\in \\mathbb{{R}}_{{+}}", v.latex),
                 VarKind::Sym => format!("{} \\in \\mathbb{{S}}^{{{}}}", v.latex, dm(&v.shape.r)),
-                VarKind::Spd => format!("{} \\in \\mathbb{{S}}_{{++}}^{{{}}}", v.latex, dm(&v.shape.r)),
+                VarKind::Spd => format!(
+                    "{} \\in \\mathbb{{S}}_{{++}}^{{{}}}",
+                    v.latex,
+                    dm(&v.shape.r)
+                ),
                 _ if v.shape.is_scalar() => {
                     scalars_r.push(v.latex.clone());
                     continue;
                 }
-                _ if v.shape.c.is_empty() => format!("{} \\in \\mathbb{{R}}^{{{}}}", v.latex, dm(&v.shape.r)),
-                _ => format!("{} \\in \\mathbb{{R}}^{{{} \\times {}}}", v.latex, dm(&v.shape.r), dm(&v.shape.c)),
+                _ if v.shape.c.is_empty() => {
+                    format!("{} \\in \\mathbb{{R}}^{{{}}}", v.latex, dm(&v.shape.r))
+                }
+                _ => format!(
+                    "{} \\in \\mathbb{{R}}^{{{} \\times {}}}",
+                    v.latex,
+                    dm(&v.shape.r),
+                    dm(&v.shape.c)
+                ),
             };
             out.push_str(&line);
             out.push('\n');
@@ -1200,7 +1479,10 @@ impl Gen {
         for k in dim_scalars {
             if !dims_used.contains(&k) {
                 // carried by an otherwise unused vector
-                out.push_str(&format!("o_{{{}}} \\in \\mathbb{{R}}^{{{}}}\n", DIMS[k as usize].0, DIMS[k as usize].0));
+                out.push_str(&format!(
+                    "o_{{{}}} \\in \\mathbb{{R}}^{{{}}}\n",
+                    DIMS[k as usize].0, DIMS[k as usize].0
+                ));
             }
         }
         // user functions
@@ -1221,7 +1503,11 @@ impl Gen {
                 continue;
             }
             let (name, n) = &self.defs[d];
-            let body = Printer { p: self, rng: &mut rng }.top(n);
+            let body = Printer {
+                p: self,
+                rng: &mut rng,
+            }
+            .top(n);
             out.push_str(&format!("{name} = {body}\n"));
         }
         let lname = &self.defs.last().unwrap().0;
@@ -1264,7 +1550,12 @@ impl Gen {
 
     /// A short one-line summary for logs.
     pub fn summary(&self) -> String {
-        format!("{} vars, {} defs, {} queries", self.vars.len(), self.defs.len(), self.queries.len())
+        format!(
+            "{} vars, {} defs, {} queries",
+            self.vars.len(),
+            self.defs.len(),
+            self.queries.len()
+        )
     }
 
     // ------------------------------------------------------------ shrinking
@@ -1308,21 +1599,35 @@ impl Gen {
             g.queries.retain(|q| used.contains(q));
         }
         out.retain(|g| {
-            !g.queries.is_empty() && g.valid() && !matches!(g.defs.last().unwrap().1.e, E::Var(_) | E::Num(..) | E::DimSym(_))
+            !g.queries.is_empty()
+                && g.valid()
+                && !matches!(
+                    g.defs.last().unwrap().1.e,
+                    E::Var(_) | E::Num(..) | E::DimSym(_)
+                )
         });
         out
     }
 
     pub fn size_measure(&self) -> usize {
         let used = self.used_defs();
-        used.iter().map(|&d| count_nodes(&self.defs[d].1)).sum::<usize>() + self.queries.len()
+        used.iter()
+            .map(|&d| count_nodes(&self.defs[d].1))
+            .sum::<usize>()
+            + self.queries.len()
     }
 }
 
 fn children(n: &N, f: &mut dyn FnMut(&N)) {
     match &n.e {
         E::Var(_) | E::Def(_) | E::Num(..) | E::DimSym(_) | E::Eye => {}
-        E::Add(a, b) | E::Sub(a, b) | E::Mul(a, b, _) | E::BAdd(a, b, _, _) | E::Had(a, b) | E::Kron(a, b) | E::Div(a, b, _) => {
+        E::Add(a, b)
+        | E::Sub(a, b)
+        | E::Mul(a, b, _)
+        | E::BAdd(a, b, _, _)
+        | E::Had(a, b)
+        | E::Kron(a, b)
+        | E::Div(a, b, _) => {
             f(a);
             f(b)
         }
@@ -1353,7 +1658,13 @@ fn children(n: &N, f: &mut dyn FnMut(&N)) {
 fn children_mut(n: &mut N, f: &mut dyn FnMut(&mut N)) {
     match &mut n.e {
         E::Var(_) | E::Def(_) | E::Num(..) | E::DimSym(_) | E::Eye => {}
-        E::Add(a, b) | E::Sub(a, b) | E::Mul(a, b, _) | E::BAdd(a, b, _, _) | E::Had(a, b) | E::Kron(a, b) | E::Div(a, b, _) => {
+        E::Add(a, b)
+        | E::Sub(a, b)
+        | E::Mul(a, b, _)
+        | E::BAdd(a, b, _, _)
+        | E::Had(a, b)
+        | E::Kron(a, b)
+        | E::Div(a, b, _) => {
             f(a);
             f(b)
         }
@@ -1404,7 +1715,13 @@ fn nth(n: &N, pos: usize) -> &N {
         *pos -= 1;
         let kids: Vec<&'a N> = match &n.e {
             E::Var(_) | E::Def(_) | E::Num(..) | E::DimSym(_) | E::Eye => vec![],
-            E::Add(a, b) | E::Sub(a, b) | E::Mul(a, b, _) | E::BAdd(a, b, _, _) | E::Had(a, b) | E::Kron(a, b) | E::Div(a, b, _) => vec![a, b],
+            E::Add(a, b)
+            | E::Sub(a, b)
+            | E::Mul(a, b, _)
+            | E::BAdd(a, b, _, _)
+            | E::Had(a, b)
+            | E::Kron(a, b)
+            | E::Div(a, b, _) => vec![a, b],
             E::Neg(a)
             | E::T(a, _)
             | E::Inv(a)
@@ -1596,7 +1913,15 @@ fn feature(n: &N, vars: &[Var], f: &mut BTreeSet<&'static str>) {
 fn is_app(n: &N) -> bool {
     matches!(
         n.e,
-        E::Func(..) | E::User(..) | E::Opaque(..) | E::LogDet(..) | E::Tr(..) | E::Det(..) | E::Sum(_) | E::Lse(_) | E::Softmax(_)
+        E::Func(..)
+            | E::User(..)
+            | E::Opaque(..)
+            | E::LogDet(..)
+            | E::Tr(..)
+            | E::Det(..)
+            | E::Sum(_)
+            | E::Lse(_)
+            | E::Softmax(_)
     )
 }
 
@@ -1631,7 +1956,8 @@ impl<'a, 'r> Printer<'a, 'r> {
     /// sometimes with redundant parentheses anyway.
     fn child(&mut self, n: &N, min: u8) -> String {
         let (s, p) = self.pr(n);
-        if p < min || (p < ATOM && self.rng.gen_bool(0.1)) || (p == ATOM && self.rng.gen_bool(0.05)) {
+        if p < min || (p < ATOM && self.rng.gen_bool(0.1)) || (p == ATOM && self.rng.gen_bool(0.05))
+        {
             self.paren(s)
         } else {
             s
@@ -1691,7 +2017,9 @@ impl<'a, 'r> Printer<'a, 'r> {
             E::Mul(a, b, sp) => {
                 // A scalar-valued product used as a factor of a non-scalar is parenthesized.
                 let l = if matches!(a.e, E::Div(_, _, false))
-                    || (a.s.is_scalar() && !n.s.is_scalar() && matches!(a.e, E::Mul(..) | E::OnesT(_)))
+                    || (a.s.is_scalar()
+                        && !n.s.is_scalar()
+                        && matches!(a.e, E::Mul(..) | E::OnesT(_)))
                 {
                     let s = self.pr(a).0;
                     self.paren(s)
@@ -1727,7 +2055,11 @@ impl<'a, 'r> Printer<'a, 'r> {
             E::Had(a, b) => {
                 let l = self.child(a, HAD);
                 let r = self.right(b, PROD);
-                let op = if self.rng.gen_bool(0.8) { "\\odot" } else { "\\circ" };
+                let op = if self.rng.gen_bool(0.8) {
+                    "\\odot"
+                } else {
+                    "\\circ"
+                };
                 (format!("{l} {op} {r}"), HAD)
             }
             E::Kron(a, b) => {
@@ -1775,16 +2107,30 @@ impl<'a, 'r> Printer<'a, 'r> {
             }
             E::HadPow(a, pp, q) => {
                 let b = self.child(a, ATOM);
-                let e = if *q != 1 { format!("{pp}/{q}") } else { format!("{pp}") };
+                let e = if *q != 1 {
+                    format!("{pp}/{q}")
+                } else {
+                    format!("{pp}")
+                };
                 (format!("{b}^{{\\odot {e}}}"), POST)
             }
             E::MatPow(a, k) => {
                 let b = self.child(a, ATOM);
-                let e = if *k > 0 && self.rng.gen_bool(0.5) { format!("{k}") } else { format!("{{{k}}}") };
+                let e = if *k > 0 && self.rng.gen_bool(0.5) {
+                    format!("{k}")
+                } else {
+                    format!("{{{k}}}")
+                };
                 (format!("{b}^{e}"), POST)
             }
             E::Tr(a, sp) => {
-                let name = ["\\mathrm{tr}", "\\operatorname{tr}", "\\mathrm{Tr}", "\\tr", "\\text{tr}"][*sp as usize];
+                let name = [
+                    "\\mathrm{tr}",
+                    "\\operatorname{tr}",
+                    "\\mathrm{Tr}",
+                    "\\tr",
+                    "\\text{tr}",
+                ][*sp as usize];
                 if matches!(a.e, E::Var(_) | E::Def(_)) && self.rng.gen_bool(0.3) {
                     // `\mathrm{tr}\,A` is parenthesized inside products (`\mathrm{tr}\,A B` is ambiguous).
                     return (format!("\\mathrm{{tr}}\\,{}", self.pr(a).0), HAD);
@@ -1805,7 +2151,9 @@ impl<'a, 'r> Printer<'a, 'r> {
                 match sp {
                     0 if bar => (format!("\\log|{inner}|"), ATOM),
                     2 if bar => (format!("\\ln|{inner}|"), ATOM),
-                    3 if matches!(a.e, E::Var(_) | E::Def(_)) => (format!("\\log \\det {inner}"), HAD),
+                    3 if matches!(a.e, E::Var(_) | E::Def(_)) => {
+                        (format!("\\log \\det {inner}"), HAD)
+                    }
                     _ => (format!("\\log\\det({inner})"), ATOM),
                 }
             }
@@ -1862,7 +2210,11 @@ impl<'a, 'r> Printer<'a, 'r> {
             E::Sum(a) => (format!("\\mathrm{{sum}}{}", self.arg(a)), ATOM),
             E::OnesT(a) => {
                 let r = self.right(a, POST);
-                let one = if self.rng.gen_bool(0.8) { "\\mathbf{1}" } else { "\\mathbb{1}" };
+                let one = if self.rng.gen_bool(0.8) {
+                    "\\mathbf{1}"
+                } else {
+                    "\\mathbb{1}"
+                };
                 (format!("{one}^T {r}"), PROD)
             }
             E::Diag(a) | E::DiagPart(a) => (format!("\\mathrm{{diag}}{}", self.arg(a)), ATOM),

@@ -61,14 +61,21 @@ fn args() -> Args {
 }
 
 fn header(g: &Gen, j: &Judged, what: &str) -> String {
-    let mut s = format!("% difftest: {what}\n% problem seed {} ({})\n", g.seed, g.summary());
+    let mut s = format!(
+        "% difftest: {what}\n% problem seed {} ({})\n",
+        g.seed,
+        g.summary()
+    );
     for (c, d) in &j.failures {
         for line in format!("{}: {d}", c.tag()).lines() {
             s.push_str(&format!("%   {line}\n"));
         }
     }
     for a in &j.answers {
-        s.push_str(&format!("%   engine: \\nabla_{{{}}} = {}\n", a.wrt, a.latex));
+        s.push_str(&format!(
+            "%   engine: \\nabla_{{{}}} = {}\n",
+            a.wrt, a.latex
+        ));
     }
     s
 }
@@ -113,7 +120,10 @@ fn run_numpy(cases: &[NumpyCase], dir: &str) -> Vec<(u64, String)> {
                 }
             }
             if !o.status.success() {
-                fails.push((0, format!("python3 failed: {}", String::from_utf8_lossy(&o.stderr))));
+                fails.push((
+                    0,
+                    format!("python3 failed: {}", String::from_utf8_lossy(&o.stderr)),
+                ));
             }
         }
         Err(e) => fails.push((0, format!("python3 did not run: {e}"))),
@@ -134,13 +144,22 @@ fn numpy_case(id: u64, g: &Gen, j: &Judged) -> Option<NumpyCase> {
             format!("{k:?}: {}", check::py_value(v, scalar))
         })
         .collect();
-    let dims: Vec<String> = g.sizes().iter().map(|(k, v)| format!("{k:?}: {v}")).collect();
+    let dims: Vec<String> = g
+        .sizes()
+        .iter()
+        .map(|(k, v)| format!("{k:?}: {v}"))
+        .collect();
     let mut fns = vec![];
     for a in &j.answers {
         let Ok(v) = &a.value else { continue };
         let vi = g.vars.iter().position(|x| x.ident == a.wrt)?;
         let scalar = g.vars[vi].shape.is_scalar();
-        fns.push(format!("({:?}, {}, {})", a.py_fn, check::py_value(v, false), if scalar { "True" } else { "False" }));
+        fns.push(format!(
+            "({:?}, {}, {})",
+            a.py_fn,
+            check::py_value(v, false),
+            if scalar { "True" } else { "False" }
+        ));
     }
     let text = format!(
         "({id}, {module:?}, {{{}}}, {{{}}}, [{}])",
@@ -148,15 +167,29 @@ fn numpy_case(id: u64, g: &Gen, j: &Judged) -> Option<NumpyCase> {
         dims.join(", "),
         fns.join(", ")
     );
-    Some(NumpyCase { id, text, g: g.clone() })
+    Some(NumpyCase {
+        id,
+        text,
+        g: g.clone(),
+    })
 }
 
 fn main() {
     let a = args();
     engine::silence_panics();
     let t0 = Instant::now();
-    let mut counts: BTreeMap<String, u64> =
-        ["ok", "wrong", "panic", "internal", "roundtrip", "numpy", "refused"].iter().map(|k| (k.to_string(), 0)).collect();
+    let mut counts: BTreeMap<String, u64> = [
+        "ok",
+        "wrong",
+        "panic",
+        "internal",
+        "roundtrip",
+        "numpy",
+        "refused",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), 0))
+    .collect();
     let mut refusals: BTreeMap<String, u64> = BTreeMap::new();
     let mut coverage: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut shrunk_per_class: BTreeMap<String, usize> = BTreeMap::new();
@@ -203,9 +236,16 @@ fn main() {
                 }
                 let tag = c.tag();
                 let doc = g.latex();
-                write_failure(&a.failures, &format!("{tag}-{pseed}"), &format!("{}{doc}", header(&g, &j, &tag)));
+                write_failure(
+                    &a.failures,
+                    &format!("{tag}-{pseed}"),
+                    &format!("{}{doc}", header(&g, &j, &tag)),
+                );
                 if a.verbose {
-                    eprintln!("[{i}] {tag}: {}", j.failures[0].1.lines().next().unwrap_or(""));
+                    eprintln!(
+                        "[{i}] {tag}: {}",
+                        j.failures[0].1.lines().next().unwrap_or("")
+                    );
                 }
                 let key = match c {
                     Class::Refused(r) => format!("refused {r}"),
@@ -216,12 +256,21 @@ fn main() {
                     *n += 1;
                     let (small, _runs) = shrink(&g, c, 150);
                     let js = judge(&small, false);
-                    let detail = js.failures.iter().find(|(k, _)| k == c).map(|(_, d)| d.clone()).unwrap_or_default();
+                    let detail = js
+                        .failures
+                        .iter()
+                        .find(|(k, _)| k == c)
+                        .map(|(_, d)| d.clone())
+                        .unwrap_or_default();
                     minimal.push((c.clone(), small.latex(), detail, pseed));
                     write_failure(
                         &a.failures,
                         &format!("{tag}-{pseed}-min"),
-                        &format!("{}{}", header(&small, &js, &format!("{tag} (shrunk)")), small.latex()),
+                        &format!(
+                            "{}{}",
+                            header(&small, &js, &format!("{tag} (shrunk)")),
+                            small.latex()
+                        ),
                     );
                 }
             }
@@ -248,7 +297,14 @@ fn main() {
     }
     eprintln!();
     let total = a.count.max(1) as f64;
-    println!("difftest: {} problems from seed {} in {:.1}s (slowest {:.2}s, problem seed {})", a.count, a.seed, t0.elapsed().as_secs_f64(), slowest.0, slowest.1);
+    println!(
+        "difftest: {} problems from seed {} in {:.1}s (slowest {:.2}s, problem seed {})",
+        a.count,
+        a.seed,
+        t0.elapsed().as_secs_f64(),
+        slowest.0,
+        slowest.1
+    );
     println!("\noutcomes (primary class per problem; numpy counts failing functions in {numpy_checked} problems checked):");
     for (k, v) in &counts {
         println!("  {k:<20} {v:>7}  {:>6.2}%", *v as f64 * 100.0 / total);
@@ -284,9 +340,15 @@ fn main() {
             Class::Refused(r) => format!("refused ({r})"),
             _ => c.tag(),
         };
-        summary.push_str(&format!("\n## {tag}, problem {pseed}\n% {}\n{doc}", detail.lines().next().unwrap_or("")));
+        summary.push_str(&format!(
+            "\n## {tag}, problem {pseed}\n% {}\n{doc}",
+            detail.lines().next().unwrap_or("")
+        ));
     }
     let _ = std::fs::create_dir_all(&a.failures);
     let _ = std::fs::write(format!("{}/summary.md", a.failures), summary);
-    println!("\nfailing documents in {} (shrunk reproducers: summary.md)", a.failures);
+    println!(
+        "\nfailing documents in {} (shrunk reproducers: summary.md)",
+        a.failures
+    );
 }

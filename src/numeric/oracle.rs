@@ -64,10 +64,9 @@ impl<'a> Oracle<'a> {
             };
             self.defs.insert(name.clone(), v);
         }
-        self.defs
-            .get(n)
-            .cloned()
-            .ok_or_else(|| Diagnostic::new(ErrorKind::Name, format!("`{}` is not defined", n.latex())))
+        self.defs.get(n).cloned().ok_or_else(|| {
+            Diagnostic::new(ErrorKind::Name, format!("`{}` is not defined", n.latex()))
+        })
     }
 
     /// The definitions `n` depends on, itself included.
@@ -120,7 +119,10 @@ impl<'a> Oracle<'a> {
             .shapes
             .entry(e as *const TExpr)
             .or_insert_with(|| self.typed.shape(e));
-        (size_of(&s.rows, &self.inst.sizes), size_of(&s.cols, &self.inst.sizes))
+        (
+            size_of(&s.rows, &self.inst.sizes),
+            size_of(&s.cols, &self.inst.sizes),
+        )
     }
 
     /// The value of a typed expression.
@@ -138,7 +140,9 @@ impl<'a> Oracle<'a> {
         }
         let v = self.apply(e, args)?;
         if v.iter().any(|x| !x.is_finite()) {
-            return Err(domain("a value of the objective is not finite on this instance"));
+            return Err(domain(
+                "a value of the objective is not finite on this instance",
+            ));
         }
         Ok(v)
     }
@@ -235,7 +239,11 @@ impl<'a> Oracle<'a> {
                     if (!integer && *x <= 0.0) || (pf < 0.0 && *x == 0.0) {
                         return Err(domain("a power outside its domain"));
                     }
-                    *x = if integer { x.powi(pf as i32) } else { x.powf(pf) };
+                    *x = if integer {
+                        x.powi(pf as i32)
+                    } else {
+                        x.powf(pf)
+                    };
                 }
                 out
             }
@@ -404,7 +412,9 @@ pub fn inverse(a: &M) -> Result<M> {
             .fold(0.0, f64::max)
     };
     if n1(a) * n1(&inv) > 1e8 {
-        return Err(domain("a matrix to invert is nearly singular on this instance"));
+        return Err(domain(
+            "a matrix to invert is nearly singular on this instance",
+        ));
     }
     Ok(inv)
 }
@@ -426,7 +436,12 @@ pub fn log_abs_det(a: &M) -> Result<f64> {
 }
 
 /// The value of the objective `of` (a defined name).
-pub fn objective(typed: &Typed, inst: &Instance, of: &Name, overrides: &BTreeMap<Name, M>) -> Result<f64> {
+pub fn objective(
+    typed: &Typed,
+    inst: &Instance,
+    of: &Name,
+    overrides: &BTreeMap<Name, M>,
+) -> Result<f64> {
     let v = Oracle::new(typed, inst, overrides).def(of)?;
     Ok(v[(0, 0)])
 }

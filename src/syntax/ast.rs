@@ -454,9 +454,10 @@ impl Expr {
             ExprKind::InvTranspose(a) => {
                 wrap(ExprKind::InvTranspose(Box::new(a.applied_by(f, f_span)?)))
             }
-            ExprKind::Power(a, x) => {
-                wrap(ExprKind::Power(Box::new(a.applied_by(f, f_span)?), x.clone()))
-            }
+            ExprKind::Power(a, x) => wrap(ExprKind::Power(
+                Box::new(a.applied_by(f, f_span)?),
+                x.clone(),
+            )),
             ExprKind::ElemPower(a, x) => wrap(ExprKind::ElemPower(
                 Box::new(a.applied_by(f, f_span)?),
                 x.clone(),

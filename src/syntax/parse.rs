@@ -588,6 +588,13 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             Ok(mk(ExprKind::Name(build_word(&w)?), span))
         }
         Rule::group | Rule::paren_arg => {
+            if p.clone().into_inner().count() > 1 {
+                return Err(Diagnostic::new(
+                    ErrorKind::Parse,
+                    "a comma inside parentheses: only `\\mathrm{kronl}` and `\\mathrm{kronr}` take two arguments",
+                )
+                .at(span));
+            }
             let e = build_expr(first(p)?)?;
             Ok(mk(ExprKind::Group(bx(e)), span))
         }
@@ -638,7 +645,7 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
                 return Err(internal_span(span));
             };
             let b = builtin(&f)?;
-            if a.as_rule() == Rule::paren_arg2 {
+            if a.as_rule() == Rule::paren_arg && a.clone().into_inner().count() == 2 {
                 let mut two = a.into_inner();
                 let (Some(x), Some(y)) = (two.next(), two.next()) else {
                     return Err(internal_span(span));

@@ -8,11 +8,11 @@ use crate::numeric::eval::{eval, M};
 use crate::numeric::fd::valid_instance_with;
 use crate::numeric::instance::Instance;
 use crate::numeric::oracle::Oracle;
-use std::collections::BTreeMap;
 use crate::print::to_latex;
 use crate::problem::{Answer, Problem, Question};
 use crate::simplify::provably_equal;
 use crate::syntax::span::Span;
+use std::collections::BTreeMap;
 
 /// Instances compared in a numeric decision.
 pub const INSTANCES: u64 = 5;
