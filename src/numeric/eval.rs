@@ -11,6 +11,52 @@ use std::collections::HashMap;
 /// Largest value evaluated, in entries (declared sizes and Kronecker products).
 pub const MAX_ENTRIES: usize = 1 << 20;
 
+/// Floating-point operations of one evaluation beyond which a check uses
+/// one instance and one random direction.
+pub const HEAVY_WORK: f64 = 1e8;
+
+/// Floating-point operations of one evaluation beyond which numbers are
+/// refused with a named limit.
+pub const MAX_WORK: f64 = 1e10;
+
+/// An estimate of the floating-point operations of evaluating `root` on an
+/// instance with `sizes` (products r·k·c, factorisations n³, the rest one
+/// per entry).
+pub fn work(g: &Graph, sizes: &std::collections::BTreeMap<String, usize>, root: Id) -> f64 {
+    let size = |id: Id| {
+        let (r, c) = dims_of(g.shape(id), sizes);
+        (r as f64, c as f64)
+    };
+    g.postorder(root)
+        .into_iter()
+        .map(|id| {
+            let (r, c) = size(id);
+            match g.op(id) {
+                Op::Mul => {
+                    let (_, k) = size(g.kids(id)[0]);
+                    r * c * k.max(1.0)
+                }
+                Op::Inv | Op::Det | Op::LogDet => {
+                    let (n, _) = size(g.kids(id)[0]);
+                    n * n * n
+                }
+                Op::MatPow(k) => f64::from(*k) * r * r * r,
+                _ => r * c,
+            }
+        })
+        .sum()
+}
+
+/// The limit error for evaluations beyond [`MAX_WORK`].
+pub fn too_much_work(w: f64) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Limit,
+        format!(
+            "numeric evaluation would take about {w:.1e} floating-point operations, over the limit of {MAX_WORK:.0e}"
+        ),
+    )
+}
+
 /// A value: every scalar is a 1×1 matrix.
 pub type M = DMatrix<f64>;
 

@@ -7,7 +7,7 @@
 //! reported. Beyond [`ENTRY_BUDGET`] entries the gradient is checked along
 //! random directions instead of entry by entry, and the result says so.
 
-use super::eval::{eval, M};
+use super::eval::{eval, too_much_work, work, HEAVY_WORK, M, MAX_WORK};
 use super::instance::{Instance, Mode};
 use super::oracle::{objective, Oracle};
 use crate::diagnostic::{Diagnostic, ErrorKind, Result};
@@ -39,6 +39,8 @@ pub struct CheckResult {
     pub seed: u64,
     /// Resampling and method notes (e.g. "along 4 random directions").
     pub notes: Vec<String>,
+    /// One evaluation is expensive: further instances add little.
+    pub heavy: bool,
 }
 
 /// What is being differentiated: objective `of` in `wrt`, where `wrt` is
@@ -51,6 +53,8 @@ pub struct Objective<'a> {
     pub of: &'a Name,
     /// The variable's name.
     pub wrt: &'a Name,
+    /// The objective's node in the graph (for estimating numeric work).
+    pub root: Id,
 }
 
 impl Objective<'_> {
@@ -136,7 +140,12 @@ pub fn valid_instance(g: &Graph, seed: u64, roots: &[Id]) -> Result<(Instance, V
 /// Compare the symbolic gradient `answer` with finite differences of the
 /// oracle's objective on a valid instance drawn from `seed`.
 pub fn check_gradient(obj: Objective, g: &Graph, answer: Id, seed: u64) -> Result<CheckResult> {
+    let mut w = 0.0;
     let (inst, mut notes) = valid_instance_with(g, seed, &mut |inst| {
+        w = work(g, &inst.sizes, obj.root) + work(g, &inst.sizes, answer);
+        if w > MAX_WORK {
+            return Err(too_much_work(w));
+        }
         let x = obj.point(inst)?;
         obj.at(inst, &x)?;
         eval(g, inst, answer).map(|_| ())
@@ -157,7 +166,10 @@ pub fn check_gradient(obj: Objective, g: &Graph, answer: Id, seed: u64) -> Resul
     }
     // Directions: every entry, or random ones beyond the budget.
     let n = x0.len();
-    let dirs: Vec<M> = if n <= ENTRY_BUDGET {
+    let heavy = w > HEAVY_WORK;
+    let budget = if heavy { 1 } else { ENTRY_BUDGET };
+    let directions = if heavy { 1 } else { DIRECTIONS };
+    let dirs: Vec<M> = if n <= budget {
         (0..n)
             .map(|i| {
                 let mut e = M::zeros(x0.nrows(), x0.ncols());
@@ -167,10 +179,10 @@ pub fn check_gradient(obj: Objective, g: &Graph, answer: Id, seed: u64) -> Resul
             .collect()
     } else {
         notes.push(format!(
-            "checked along {DIRECTIONS} random directions (the variable has {n} entries)"
+            "checked along {directions} random direction(s) (the variable has {n} entries)"
         ));
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-        (0..DIRECTIONS)
+        (0..directions)
             .map(|_| M::from_fn(x0.nrows(), x0.ncols(), |_, _| rng.gen_range(-1.0..1.0)))
             .collect()
     };
@@ -206,5 +218,6 @@ pub fn check_gradient(obj: Objective, g: &Graph, answer: Id, seed: u64) -> Resul
         rel_error: best,
         seed: inst.seed,
         notes,
+        heavy,
     })
 }
