@@ -201,6 +201,15 @@ impl Problem {
                 format!("`{}` is not defined", q.of.latex()),
             ))
         })?;
+        if self.graph.vars.get(&q.wrt).is_some_and(|v| v.is_dim) {
+            return Err(with_span(Diagnostic::new(
+                ErrorKind::Name,
+                format!(
+                    "`{}` is a dimension (a size fixed by the declarations), not a variable: it cannot be differentiated",
+                    q.wrt.latex()
+                ),
+            )));
+        }
         if q.order == QueryOrder::Second {
             return Err(with_span(Diagnostic::new(
                 ErrorKind::Unsupported,

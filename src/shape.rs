@@ -633,6 +633,19 @@ pub fn check(doc: &Document) -> Result<Typed> {
                     )
                     .at(*span));
                 }
+                // One rule for every built-in, `\sigma` included: it keeps
+                // its meaning, and a definition of it is an error.
+                if is_builtin_name(name) {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Name,
+                        format!(
+                            "`{}` is a built-in function and cannot be redefined; give yours another name, such as `\\mathrm{{my{}}}`",
+                            name.latex(),
+                            name.base
+                        ),
+                    )
+                    .at(*span));
+                }
                 usage.scan(body);
                 c.fn_asts
                     .insert(name.clone(), (param.clone(), body.clone(), *span));
@@ -1824,6 +1837,39 @@ impl Checker {
                 }
             }
         }
+    }
+}
+
+/// Whether `n` names a built-in function (`\sigma`, `\mathrm{tr}`, …).
+fn is_builtin_name(n: &Name) -> bool {
+    const WORDS: [&str; 22] = [
+        "trace",
+        "tr",
+        "Tr",
+        "relu",
+        "ReLU",
+        "sum",
+        "diag",
+        "vec",
+        "softmax",
+        "logsumexp",
+        "LSE",
+        "inv",
+        "exp",
+        "log",
+        "tanh",
+        "sigmoid",
+        "det",
+        "sqrt",
+        "unvec",
+        "kronl",
+        "kronr",
+        "ln",
+    ];
+    match n.kind {
+        NameKind::Greek => n.base == "sigma" && n.sub.is_none(),
+        NameKind::Word => n.sub.is_none() && WORDS.contains(&n.base.as_str()),
+        _ => false,
     }
 }
 

@@ -147,3 +147,38 @@ fn the_numeric_check_rejects_a_wrong_gradient() {
     let right = p.check(&a, 1).expect("runs");
     assert!(right.rel_error < 1e-8);
 }
+
+#[test]
+fn byte_order_mark_and_any_line_end_read_like_plain_newlines() {
+    let plain = "x \\in \\mathbb{R}^{n}\nA \\in \\mathbb{R}^{n \\times n}\nf = x^T A x % a comment\n\\nabla_x f\n";
+    let (want, _, code) = common::run(&["grad", "-"], Some(plain));
+    assert_eq!(code, 0);
+    for variant in [
+        format!("\u{feff}{plain}"),
+        plain.replace('\n', "\r\n"),
+        plain.replace('\n', "\r"),
+    ] {
+        let (got, err, code) = common::run(&["grad", "-"], Some(&variant));
+        assert_eq!(
+            (got.as_str(), code),
+            (want.as_str(), 0),
+            "{variant:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn built_ins_cannot_be_redefined_and_dimensions_cannot_be_differentiated() {
+    for doc in [
+        "\\sigma(t) = t^2\nx \\in \\mathbb{R}^{n}\nf = \\mathrm{sum}(\\sigma(x))\n\\nabla_x f",
+        "\\mathrm{tr}(t) = t^2\nX \\in \\mathbb{R}^{n \\times n}\nf = \\mathrm{tr}(X)\n\\nabla_X f",
+    ] {
+        let (_, err, code) = common::run(&["grad", "-e", doc], None);
+        assert_eq!(code, 2, "{doc}");
+        assert!(err.contains("built-in function"), "{err}");
+    }
+    let doc = "x \\in \\mathbb{R}^{n}\nf = n x^T x";
+    let (_, err, code) = common::run(&["grad", "-e", doc, "--wrt", "n"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("dimension"), "{err}");
+}
