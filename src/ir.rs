@@ -451,6 +451,10 @@ impl Graph {
                 },
             )
         };
+        if shape.rows == Dim::One {
+            let c = col(self, &shape.cols);
+            return self.t(c);
+        }
         let r = col(self, &shape.rows);
         if shape.cols == Dim::One {
             return r;
@@ -903,6 +907,10 @@ impl Graph {
         if self.is_scalar(a) || self.is_scalar(b) {
             return self.mul(a, b);
         }
+        if self.nodes[a].op == Op::Zero || self.nodes[b].op == Op::Zero {
+            let s = self.nodes[a].shape.clone();
+            return self.zero(&s);
+        }
         if self.is_ones(a) {
             return b;
         }
@@ -977,6 +985,9 @@ impl Graph {
             rows: dim_mul(&sa.rows, &sb.rows),
             cols: dim_mul(&sa.cols, &sb.cols),
         };
+        if self.nodes[a].op == Op::Zero || self.nodes[b].op == Op::Zero {
+            return self.zero(&s);
+        }
         let k = self.raw(Op::Kron, vec![a, b], s);
         self.scale(ca * cb, k)
     }
@@ -1172,6 +1183,21 @@ impl Graph {
     /// An elementwise built-in function.
     pub fn func(&mut self, f: Func, a: Id) -> Id {
         let s = self.nodes[a].shape.clone();
+        // Of a zero matrix: the function's value at 0 in every entry, so
+        // that no zero of an unstated size is printed inside a function.
+        if self.nodes[a].op == Op::Zero {
+            match f {
+                Func::Exp | Func::Cos => return self.ones(&s),
+                Func::Sigmoid => {
+                    let ones = self.ones(&s);
+                    return self.scale(Q::new(1.into(), 2.into()), ones);
+                }
+                Func::Tanh | Func::Sin | Func::Relu | Func::Step | Func::Sqrt => {
+                    return self.zero(&s)
+                }
+                Func::Log => {}
+            }
+        }
         self.raw(Op::Func(f), vec![a], s)
     }
 
@@ -1202,7 +1228,7 @@ impl Graph {
         if !coef.is_one() || !scalars.is_empty() {
             let shape = self.nodes[a].shape.clone();
             let m = self.build_product(Q::one(), vec![], mats, &shape);
-            let tr = self.raw(Op::Trace, vec![m], Shape::scalar());
+            let tr = self.trace(m);
             let mut out = self.scale(coef, tr);
             for s in scalars {
                 out = self.mul(s, out);
@@ -1291,6 +1317,9 @@ impl Graph {
         );
         if zero_kid && linear {
             return self.zero(&shape);
+        }
+        if op == Op::Diag && kids.len() == 1 && self.nodes[kids[0]].op == Op::Ones {
+            return self.identity(&shape.rows);
         }
         if zero_kid && op == Op::Softmax {
             let n = self.dim_scalar(&shape.rows);
