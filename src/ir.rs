@@ -331,6 +331,13 @@ impl Graph {
 
     /// `\mathrm{diag}(A)` of a matrix; `\mathrm{diag}(a b^T) = a \odot b`.
     pub fn diag_part(&mut self, a: Id) -> Id {
+        if self.nodes[a].op == Op::Identity {
+            let s = Shape {
+                rows: self.nodes[a].shape.rows.clone(),
+                cols: Dim::One,
+            };
+            return self.ones(&s);
+        }
         let (coef, scalars, mats) = self.factors(a);
         if let [u, vt] = mats.as_slice() {
             if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
@@ -1183,6 +1190,24 @@ impl Graph {
     /// An elementwise built-in function.
     pub fn func(&mut self, f: Func, a: Id) -> Id {
         let s = self.nodes[a].shape.clone();
+        // Exact values at exact points: f(0) and \log(1).
+        if let Some(c) = self.const_value(a).cloned() {
+            let v = match f {
+                Func::Exp | Func::Cos if c.is_zero() => Some(Q::one()),
+                Func::Sin | Func::Tanh | Func::Sqrt | Func::Step if c.is_zero() => Some(Q::zero()),
+                Func::Sigmoid if c.is_zero() => Some(Q::new(1.into(), 2.into())),
+                Func::Relu => Some(if c.is_negative() {
+                    Q::zero()
+                } else {
+                    c.clone()
+                }),
+                Func::Log if c.is_one() => Some(Q::zero()),
+                _ => None,
+            };
+            if let Some(v) = v {
+                return self.konst(v);
+            }
+        }
         // Of a zero matrix: the function's value at 0 in every entry, so
         // that no zero of an unstated size is printed inside a function.
         if self.nodes[a].op == Op::Zero {
@@ -1236,6 +1261,28 @@ impl Graph {
             return out;
         }
         self.raw(Op::Trace, vec![a], Shape::scalar())
+    }
+
+    /// The user function `f` applied elementwise to `a`; of a zero matrix,
+    /// `f(0)` in every entry (so no zero of an unstated size is printed
+    /// inside an application).
+    pub fn call(&mut self, f: &Name, a: Id) -> Result<Id> {
+        let s = self.nodes[a].shape.clone();
+        if self.nodes[a].op == Op::Zero {
+            if let Some((param, body)) = self.fns.get(f).cloned() {
+                let zero = self.konst(Q::zero());
+                let at0 = self.substitute(body, &param, zero)?;
+                let constant = self
+                    .postorder(at0)
+                    .iter()
+                    .all(|&n| !matches!(self.nodes[n].op, Op::Var(_)));
+                if constant {
+                    let ones = self.ones(&s);
+                    return Ok(self.mul(at0, ones));
+                }
+            }
+        }
+        Ok(self.raw(Op::Call(f.clone()), vec![a], s))
     }
 
     /// `\mathrm{sum}(a)`; the sum of a matrix of ones is its number of
@@ -1394,7 +1441,7 @@ impl Graph {
             TOp::Norm => self.raw(Op::Norm, vec![k(0)], shape),
             TOp::NormSq => self.raw(Op::NormSq, vec![k(0)], shape),
             TOp::Func(f) => self.func(*f, k(0)),
-            TOp::Call(n) => self.raw(Op::Call(n.clone()), vec![k(0)], shape),
+            TOp::Call(n) => self.call(n, k(0))?,
             TOp::Opaque(n) => self.raw(Op::Opaque(n.clone()), vec![k(0)], shape),
             TOp::Sum => self.sum(k(0)),
             TOp::Diag => self.op_node(Op::Diag, vec![k(0)], shape),
@@ -1467,7 +1514,6 @@ impl Graph {
         for &k in &node.kids {
             kids.push(self.subst_rec(k, param, arg, memo)?);
         }
-        let shape_of = |g: &Graph, i: usize| g.nodes[kids[i]].shape.clone();
         let out = match &node.op {
             Op::Var(n) if n == param => arg,
             Op::Var(_) | Op::Const(_) => id,
@@ -1482,10 +1528,7 @@ impl Graph {
             Op::Had => self.had(kids[0], kids[1]),
             Op::Pow(p) => self.pow(kids[0], p.clone()),
             Op::Func(f) => self.func(*f, kids[0]),
-            Op::Call(f) => {
-                let s = shape_of(self, 0);
-                self.raw(Op::Call(f.clone()), vec![kids[0]], s)
-            }
+            Op::Call(f) => self.call(f, kids[0])?,
             other => {
                 return Err(Diagnostic::new(
                     ErrorKind::Unsupported,
