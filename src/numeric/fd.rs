@@ -146,7 +146,15 @@ pub fn valid_instance(g: &Graph, seed: u64, roots: &[Id]) -> Result<(Instance, V
 
 /// Compare the symbolic gradient `answer` with finite differences of the
 /// oracle's objective on a valid instance drawn from `seed`.
-pub fn check_gradient(obj: Objective, g: &Graph, answer: Id, seed: u64) -> Result<CheckResult> {
+/// Entries are checked one by one up to `entry_budget` entries; beyond, and
+/// always with a budget of 0, along random directions.
+pub fn check_gradient(
+    obj: Objective,
+    g: &Graph,
+    answer: Id,
+    seed: u64,
+    entry_budget: usize,
+) -> Result<CheckResult> {
     let mut w = 0.0;
     let (inst, mut notes) = valid_instance_with(g, seed, &mut |inst| {
         w = work(g, &inst.sizes, obj.root) + work(g, &inst.sizes, answer);
@@ -174,7 +182,7 @@ pub fn check_gradient(obj: Objective, g: &Graph, answer: Id, seed: u64) -> Resul
     // Directions: every entry, or random ones beyond the budget.
     let n = x0.len();
     let heavy = w > HEAVY_WORK;
-    let budget = if heavy { 1 } else { ENTRY_BUDGET };
+    let budget = if heavy { 1 } else { entry_budget };
     let directions = if heavy { 1 } else { DIRECTIONS };
     let dirs: Vec<M> = if n <= budget {
         (0..n)
