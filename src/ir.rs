@@ -1,13 +1,40 @@
 //! Stage 3: the typed, hash-consed expression graph every later stage shares.
 //!
 //! Nodes are built only through smart constructors that keep a canonical
-//! form, so that equal expressions are the same node:
-//! - a product is `c · (scalars, sorted) · (matrices, in order)`, with `I`
-//!   dropped between matrices and scalar constants folded into `c`;
-//! - a sum is a list of `c · term` with like terms collected, in first-seen order;
-//! - a transpose is pushed through products, inverses, Hadamard and Kronecker
-//!   products down to leaves, and vanishes on symmetric terms (`K^T = K`);
-//! - a subexpression equal to a definition's body is that defined name.
+//! form, so that equal expressions are the same node. Construction never
+//! changes meaning: every identity the constructors apply is listed here,
+//! and each has a named test that evaluates both sides on random instances
+//! (`tests/canon.rs`, with the non-goals beside the goals).
+//!
+//! | identity | constructor |
+//! |---|---|
+//! | `c (s A) (t B) = (c s t) A B`: scalars and constants to the front, sorted | `mul` |
+//! | an inner product `(x^T a)` is one scalar factor, never opened into a chain | `mul` |
+//! | `A I = A` between matrices; `I I = I` | `mul` |
+//! | `X X = X^2`, `X^{-1} X = I` for a square base only | `mul` |
+//! | `(A B)^{-1} = B^{-1} A^{-1}` only where factors then cancel | `mul` |
+//! | `\mathbf{1}^T \mathbf{1} = n` | `mul` |
+//! | `s^p s^q = s^{p+q}` for scalar factors | `mul` |
+//! | like terms collected, zero terms dropped, in first-seen order | `add` |
+//! | a sum whose matrix terms cancel keeps its shape: `\alpha + x - x = \alpha \mathbf{1}` | `add` |
+//! | `(A B)^T = B^T A^T`, `(A^T)^T = A`, `(A^{-1})^T = (A^T)^{-1}`, `(A \odot B)^T`, `(A \otimes B)^T` | `t` |
+//! | `K^T = K` for structurally symmetric `K` (`X X^T`, `A + A^T`, palindromic products); for a declared `\mathbb{S}` input only in answers | `t` |
+//! | `(A^{-1})^{-1} = A`, `I^{-1} = I`, `(c s A)^{-1} = c^{-1} s^{-1} A^{-1}` | `inv` |
+//! | `(x^p)^k = x^{pk}` for integer `k`; exact powers of constants | `pow` |
+//! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
+//! | `s \otimes A = s A`; constants out; `0 \otimes B = 0` | `kron` |
+//! | `\mathrm{tr}(s) = s`, `\mathrm{tr}(I_n) = n`, `\mathrm{tr}(A \otimes B) = \mathrm{tr} A\, \mathrm{tr} B`, scalars out | `trace` |
+//! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, scalars out | `sum` |
+//! | `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
+//! | `\mathrm{unvec}(\mathrm{vec}\, X) = X`, `\mathrm{unvec}(a \otimes b) = b a^T` | `unvec` |
+//! | linear operations of 0 are 0; `f(0)` of a zero matrix is `f(0) \mathbf{1}`; `\exp(0) = 1`, `\log(1) = 0`, … | `func`, `call`, `op_node` |
+//! | a subexpression equal to a definition's body is that defined name | `intern` |
+//!
+//! Non-goals (never applied): commutativity of matrix products, `(AB)^T =
+//! A^T B^T`, `\mathrm{tr}(AB) = \mathrm{tr} A\, \mathrm{tr} B`, `S^T = S` for a
+//! declared symmetric input inside the function being differentiated,
+//! merging equal vectors into a "power", splicing an inner product into a
+//! chain.
 
 use crate::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::shape::{Dim, Func, Shape, TExpr, TFn, TOp, Typed, VarInfo, Q};
@@ -814,6 +841,12 @@ impl Graph {
             let id = self.identity(&shape.rows);
             mats2.push(id);
         }
+        debug_assert!(
+            mats2
+                .windows(2)
+                .all(|w| self.nodes[w[0]].shape.cols == self.nodes[w[1]].shape.rows),
+            "a matrix chain whose shapes do not fit"
+        );
         let mut acc: Option<Id> = None;
         for f in scalars.into_iter().chain(mats2) {
             acc = Some(match acc {

@@ -1,0 +1,152 @@
+//! Construction is not algebra: every identity the graph's constructors
+//! apply (listed in `src/ir.rs`) has a named goal here, evaluated on random
+//! instances against the independent oracle reading the same text, and the
+//! non-goals beside them: expressions that must stay different nodes with
+//! different values.
+
+use matcalc::numeric::eval::eval;
+use matcalc::numeric::instance::{Instance, Mode};
+use matcalc::numeric::oracle::Oracle;
+use matcalc::Problem;
+use std::collections::BTreeMap;
+
+const DECLS: &str = "x, a, u, v \\in \\mathbb{R}^{n}
+y \\in \\mathbb{R}^{m}
+A, B, X \\in \\mathbb{R}^{n \\times n}
+C \\in \\mathbb{R}^{m \\times m}
+W \\in \\mathbb{R}^{m \\times n}
+S \\in \\mathbb{S}^{n}
+\\alpha, \\beta \\in \\mathbb{R}_{+}
+\\mathrm{quad}(k) = \\frac{1}{2} k^2 + \\cos(k)
+L = x^T S x";
+
+/// The graph's value of `expr` (built by the constructors) and the oracle's
+/// value of its checked tree, on instances from three seeds.
+fn both(expr: &str) -> Vec<(nalgebra::DMatrix<f64>, nalgebra::DMatrix<f64>)> {
+    let mut p = Problem::new(DECLS).expect("declarations");
+    let parsed = matcalc::syntax::parse::parse_expression(expr).expect("parses");
+    let (t, typed) = p.typed.type_expr(&parsed, false, None).expect("types");
+    let id = p.graph.lower(&typed, &t).expect("lowers");
+    (0..3u64)
+        .map(|seed| {
+            let inst = Instance::sample(&p.graph, 40 + seed, Mode::Positive);
+            let g = eval(&p.graph, &inst, id).expect("graph value");
+            let o = Oracle::new(&typed, &inst, &BTreeMap::new())
+                .eval(&t)
+                .expect("oracle value");
+            (g, o)
+        })
+        .collect()
+}
+
+fn agrees(expr: &str) -> Result<(), String> {
+    for (g, o) in both(expr) {
+        let scale = g.amax().max(o.amax()).max(1.0);
+        if g.shape() != o.shape() || (&g - &o).amax() > 1e-9 * scale {
+            return Err(format!("`{expr}`: graph {g} vs oracle {o}"));
+        }
+    }
+    Ok(())
+}
+
+/// Goals: (identity name, an expression whose construction applies it).
+const GOALS: &[(&str, &str)] = &[
+    ("scalars-to-front", "A (2 \\alpha) B (\\beta x)"),
+    ("inner-product-is-a-scalar-factor", "W (x^T a) A"),
+    ("inner-product-after-a-chain", "(x^T A) (a^T x) B"),
+    ("inner-product-between-vectors", "x^T (x^T a) a"),
+    ("identity-between-matrices", "A I B I"),
+    ("only-identities", "I I"),
+    ("square-powers-merge", "X X X^{-1} X"),
+    ("inverse-expands-where-factors-cancel", "(A B)^{-1} A"),
+    ("ones-inner-product", "\\mathbf{1}^T \\mathbf{1} x"),
+    ("scalar-powers-merge", "\\alpha^2 \\alpha^{-1/2} \\alpha"),
+    ("like-terms", "A x + 2 A x - A x"),
+    ("broadcast-keeps-shape", "\\alpha + x - x"),
+    ("broadcast-matrix-keeps-shape", "\\beta + A - A"),
+    ("transpose-of-product", "(A B x)^T"),
+    ("transpose-of-inverse", "(A^{-1})^T"),
+    ("transpose-of-hadamard-and-kronecker", "(A \\odot B)^T + (x \\otimes y)^T (x \\otimes y)"),
+    ("structural-symmetry", "(X X^T)^T + (A + A^T)^T"),
+    ("inverse-of-inverse-and-scaled", "((2 \\alpha A)^{-1})^{-1}"),
+    ("power-of-power", "(\\alpha^{1/2})^4"),
+    ("hadamard-scalar-ones-powers", "\\alpha \\odot x + \\mathbf{1} \\odot x + x \\odot x^{\\odot -1}"),
+    ("hadamard-and-kronecker-of-zero", "(x - x) \\odot a + ((x - x) \\otimes y^T) y"),
+    ("kronecker-constants-out", "(2 A) \\otimes (3 C)"),
+    ("trace-rules", "\\mathrm{tr}(I) + \\mathrm{tr}(A \\otimes B) + \\mathrm{tr}(2 \\alpha A)"),
+    ("sum-rules", "\\mathrm{sum}(\\mathbf{1}) + \\mathrm{sum}(I) + \\mathrm{sum}(x y^T) + \\mathrm{sum}(\\alpha A)"),
+    ("diag-rules", "\\mathrm{diag}(x a^T) + \\mathrm{diag}(I) + \\mathrm{diag}(\\mathrm{diag}(\\mathbf{1}))"),
+    ("unvec-rules", "\\mathrm{unvec}(\\mathrm{vec}(A)) + \\mathrm{unvec}(x \\otimes a)"),
+    ("functions-of-zero", "\\exp(x - x) + \\sigma(x - x) + \\cos(0) x + \\mathrm{quad}(x - x)"),
+    ("exact-function-values", "\\log(1) + \\exp(0) + \\sigma(0) + \\mathrm{relu}(-2)"),
+    ("definition-folds-back", "x^T S x + 1"),
+];
+
+/// Non-goals: (false identity, left, right, whether the values differ): both
+/// sides must build to different nodes, and, where the identity is false
+/// at every point, to different values.
+const NON_GOALS: &[(&str, &str, &str, bool)] = &[
+    ("products-do-not-commute", "A B", "B A", true),
+    ("transpose-does-not-keep-order", "(A B)^T", "A^T B^T", true),
+    (
+        "trace-is-not-multiplicative",
+        "\\mathrm{tr}(A B)",
+        "\\mathrm{tr}(A) \\mathrm{tr}(B)",
+        true,
+    ),
+    (
+        "inverse-is-not-additive",
+        "(A + B)^{-1}",
+        "A^{-1} + B^{-1}",
+        true,
+    ),
+    ("outer-products-do-not-commute", "x a^T", "a x^T", true),
+    ("vectors-are-not-powers", "x^T x x", "x^{\\odot 2}", true),
+    // Equal at a symmetric point, but a different function of S.
+    (
+        "declared-symmetry-is-not-used-in-functions",
+        "u^T S^T v",
+        "u^T S v",
+        false,
+    ),
+];
+
+#[test]
+fn every_canonical_identity_agrees_with_the_oracle() {
+    let failures: Vec<String> = GOALS
+        .iter()
+        .filter_map(|(name, e)| agrees(e).err().map(|m| format!("{name}: {m}")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_false_identity_is_applied() {
+    let mut failures = Vec::new();
+    for (name, l, r, values_differ) in NON_GOALS {
+        let mut p = Problem::new(DECLS).expect("declarations");
+        // Build both sides as the document's own expressions would be.
+        p.graph.set_point_symmetry(false);
+        let lower = |p: &mut Problem, e: &str| {
+            let parsed = matcalc::syntax::parse::parse_expression(e).expect("parses");
+            let (t, typed) = p.typed.type_expr(&parsed, false, None).expect("types");
+            p.graph.lower(&typed, &t).expect("lowers")
+        };
+        let (a, b) = (lower(&mut p, l), lower(&mut p, r));
+        if a == b {
+            failures.push(format!("{name}: `{l}` and `{r}` built the same node"));
+            continue;
+        }
+        if !values_differ {
+            continue;
+        }
+        let inst = Instance::sample(&p.graph, 5, Mode::General);
+        let (va, vb) = (eval(&p.graph, &inst, a), eval(&p.graph, &inst, b));
+        if let (Ok(va), Ok(vb)) = (va, vb) {
+            if va.shape() == vb.shape() && (&va - &vb).amax() < 1e-9 {
+                failures.push(format!("{name}: `{l}` and `{r}` have equal values"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
