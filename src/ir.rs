@@ -1212,6 +1212,9 @@ impl Graph {
         if p.is_zero() && node.shape.is_scalar() {
             return self.one();
         }
+        if node.op == Op::Zero && p.is_positive() {
+            return a;
+        }
         if let Op::Pow(p0) = &node.op {
             if p.is_integer() {
                 return self.pow(node.kids[0], p0 * &p);

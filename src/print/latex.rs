@@ -337,7 +337,17 @@ impl Printer {
                 }
                 for x in order {
                     let p = self.expr(g, x);
-                    parts.push(self.paren(p, PROD));
+                    // `c (a \odot b)` prints as `c a \odot b`, which is
+                    // ambiguous beside `\otimes`: keep its parentheses there.
+                    let scaled_had = op == Op::Kron && matches!(g.op(x), Op::Mul) && {
+                        let (_, _, mats) = g.factors(x);
+                        mats.len() == 1 && g.op(mats[0]) == &Op::Had
+                    };
+                    if scaled_had {
+                        parts.push(format!("({})", p.0));
+                    } else {
+                        parts.push(self.paren(p, PROD));
+                    }
                 }
                 let sym = match (&op, self.latex()) {
                     (Op::Had, true) => " \\odot ",
