@@ -351,10 +351,24 @@ impl<'a> Oracle<'a> {
     }
 }
 
-/// `e` without the transposes around it (a scalar's transpose is itself).
+/// `e` without what leaves a scalar's value unchanged around it: its
+/// transposes, and constant factors whose product is 1 (`-(-f(x))`).
 fn peel_transposes(e: &TExpr) -> &TExpr {
-    match (&e.op, e.args.first()) {
-        (TOp::Transpose, Some(a)) => peel_transposes(a),
+    fn peel(e: &TExpr) -> (&TExpr, crate::shape::Q) {
+        match (&e.op, e.args.as_slice()) {
+            (TOp::Transpose, [a]) => peel(a),
+            (TOp::Mul, [k, x]) | (TOp::Mul, [x, k]) if matches!(k.op, TOp::Const(_)) => {
+                let (inner, c) = peel(x);
+                match &k.op {
+                    TOp::Const(q) => (inner, c * q),
+                    _ => (inner, c),
+                }
+            }
+            _ => (e, num_traits::One::one()),
+        }
+    }
+    match peel(e) {
+        (inner, c) if num_traits::One::is_one(&c) => inner,
         _ => e,
     }
 }
