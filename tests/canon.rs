@@ -20,13 +20,20 @@ S \\in \\mathbb{S}^{n}
 \\mathrm{quad}(k) = \\frac{1}{2} k^2 + \\cos(k)
 L = x^T S x";
 
+/// `expr` read in the declarations' context: its graph node (built by the
+/// constructors), its checked tree and the typed context of that tree.
+fn build(p: &mut Problem, expr: &str) -> (usize, matcalc::shape::TExpr, matcalc::shape::Typed) {
+    let parsed = matcalc::syntax::parse::parse_expression(expr).expect("parses");
+    let (t, typed) = p.typed.type_expr(&parsed, false, None).expect("types");
+    let id = p.graph.lower(&typed, &t).expect("lowers");
+    (id, t, typed)
+}
+
 /// The graph's value of `expr` (built by the constructors) and the oracle's
 /// value of its checked tree, on instances from three seeds.
 fn both(expr: &str) -> Vec<(nalgebra::DMatrix<f64>, nalgebra::DMatrix<f64>)> {
     let mut p = Problem::new(DECLS).expect("declarations");
-    let parsed = matcalc::syntax::parse::parse_expression(expr).expect("parses");
-    let (t, typed) = p.typed.type_expr(&parsed, false, None).expect("types");
-    let id = p.graph.lower(&typed, &t).expect("lowers");
+    let (id, t, typed) = build(&mut p, expr);
     (0..3u64)
         .map(|seed| {
             let inst = Instance::sample(&p.graph, 40 + seed, Mode::Positive);
@@ -127,12 +134,7 @@ fn no_false_identity_is_applied() {
         let mut p = Problem::new(DECLS).expect("declarations");
         // Build both sides as the document's own expressions would be.
         p.graph.set_point_symmetry(false);
-        let lower = |p: &mut Problem, e: &str| {
-            let parsed = matcalc::syntax::parse::parse_expression(e).expect("parses");
-            let (t, typed) = p.typed.type_expr(&parsed, false, None).expect("types");
-            p.graph.lower(&typed, &t).expect("lowers")
-        };
-        let (a, b) = (lower(&mut p, l), lower(&mut p, r));
+        let (a, b) = (build(&mut p, l).0, build(&mut p, r).0);
         if a == b {
             failures.push(format!("{name}: `{l}` and `{r}` built the same node"));
             continue;

@@ -103,7 +103,7 @@ impl<'a> Oracle<'a> {
             let mut todo = vec![body];
             while let Some(e) = todo.pop() {
                 if let TOp::Opaque(f) = &e.op {
-                    let defines_of = name == of && std::ptr::eq(e, peel_transposes(body));
+                    let defines_of = name == of && std::ptr::eq(e, peel_unit_wrappers(body));
                     if (f == of || defines_of) && applied_to_arg(e) {
                         found = Some(f.clone());
                     }
@@ -353,7 +353,7 @@ impl<'a> Oracle<'a> {
 
 /// `e` without what leaves a scalar's value unchanged around it: its
 /// transposes, and constant factors whose product is 1 (`-(-f(x))`).
-fn peel_transposes(e: &TExpr) -> &TExpr {
+fn peel_unit_wrappers(e: &TExpr) -> &TExpr {
     fn peel(e: &TExpr) -> (&TExpr, crate::shape::Q) {
         match (&e.op, e.args.as_slice()) {
             (TOp::Transpose, [a]) => peel(a),
