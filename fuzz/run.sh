@@ -21,7 +21,7 @@ cp -n fuzz/seeds/cli/* fuzz/corpus/cli/ 2>/dev/null || true
 flags=(
   -dict=fuzz/matcalc.dict
   -max_len=2048
-  -timeout=10
+  -timeout=60
   -rss_limit_mb=2048
   -runs="$RUNS"
   -print_final_stats=1

@@ -19,6 +19,14 @@ use std::collections::HashMap;
 /// Most terms one adjoint may carry before they are summed into one.
 pub const MAX_TERMS: usize = 64;
 
+/// Above this many paths from the objective to the variable, the answer is
+/// no longer written as the sum of its paths: the adjoint of each defined
+/// name where paths meet is named (`\frac{\partial f}{\partial z_3}`) and
+/// given once, so the answer grows linearly with the document, not with the
+/// number of paths (a definition chain `z_{i+1} = A z_i + \tanh(z_i)` has
+/// 2^k paths after k links).
+pub const MAX_PATHS: u64 = 64;
+
 /// One contribution to an adjoint: the path it came along and its value.
 #[derive(Clone, Debug)]
 pub struct Contribution {
@@ -39,6 +47,10 @@ pub struct Derivation {
     pub order: Vec<Id>,
     /// The adjoint terms each node received, with the node they came from.
     pub adjoints: HashMap<Id, Vec<Contribution>>,
+    /// Adjoints given names of their own (definition nodes named
+    /// [`Name::adjoint`]), objective first; empty unless the paths to the
+    /// variable exceed [`MAX_PATHS`].
+    pub named: Vec<Id>,
 }
 
 /// The node of variable `wrt`: a free input or a defined name.
@@ -95,6 +107,23 @@ pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
             term: (Q::one(), one),
         }],
     );
+    // Paths from the objective to each node (saturating): too many, and
+    // adjoints are named where paths meet.
+    let mut paths: HashMap<Id, u64> = HashMap::from([(root, 1)]);
+    for &id in post.iter().rev() {
+        let p = paths.get(&id).copied().unwrap_or(0);
+        for &k in g.kids(id) {
+            if dep.get(&k) == Some(&true) {
+                let e = paths.entry(k).or_insert(0);
+                *e = e.saturating_add(p);
+            }
+        }
+    }
+    let objective = match g.op(root) {
+        Op::Def(n) if paths.get(&target).copied().unwrap_or(0) > MAX_PATHS => Some(n.clone()),
+        _ => None,
+    };
+    let mut named = Vec::new();
     let mut order = Vec::new();
     for &id in post.iter().rev() {
         if dep.get(&id) != Some(&true) {
@@ -112,6 +141,16 @@ pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
             let s = g.shape(id).clone();
             let sum = g.sum_terms(&terms, &s);
             terms = vec![(Q::one(), sum)];
+        }
+        // Paths meet at a defined name: its adjoint, named, is what flows on.
+        if let (Some(of), Op::Def(name)) = (&objective, g.op(id).clone()) {
+            if id != root && contribs.len() > 1 && name.adjoint_parts().is_none() {
+                let s = g.shape(id).clone();
+                let body = g.sum_terms(&terms, &s);
+                let atom = g.raw_unfolded(Op::Def(Name::adjoint(of, &name)), vec![body], s);
+                named.push(atom);
+                terms = vec![(Q::one(), atom)];
+            }
         }
         let kids = g.kids(id).to_vec();
         for (i, &k) in kids.iter().enumerate() {
@@ -141,6 +180,7 @@ pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
         target: Some(target),
         order,
         adjoints: adj,
+        named,
     })
 }
 

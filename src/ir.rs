@@ -1576,6 +1576,40 @@ impl Graph {
         Ok(out)
     }
 
+    /// `id` with the nodes of `map` replaced by their images (same shapes),
+    /// rebuilt as is; definitions not in `map` are kept whole.
+    pub fn replace(&mut self, id: Id, map: &HashMap<Id, Id>) -> Id {
+        if map.is_empty() {
+            return id;
+        }
+        let mut memo: HashMap<Id, Id> = map.clone();
+        // Iterative, children first: replaced regions may be deep.
+        let mut stack = vec![(id, false)];
+        while let Some((n, expanded)) = stack.pop() {
+            if memo.contains_key(&n) && !expanded {
+                continue;
+            }
+            let node = self.nodes[n].clone();
+            if matches!(node.op, Op::Def(_)) {
+                memo.insert(n, n);
+                continue;
+            }
+            if !expanded {
+                stack.push((n, true));
+                stack.extend(node.kids.iter().map(|&k| (k, false)));
+                continue;
+            }
+            let kids: Vec<Id> = node.kids.iter().map(|k| memo[k]).collect();
+            let out = if kids == node.kids {
+                n
+            } else {
+                self.intern_nofold(Node { kids, ..node })
+            };
+            memo.insert(n, out);
+        }
+        memo[&id]
+    }
+
     /// Every node reachable from `root`, children before parents.
     pub fn postorder(&self, root: Id) -> Vec<Id> {
         let mut out = Vec::new();

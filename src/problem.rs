@@ -3,13 +3,14 @@
 
 use crate::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::diff::{self, Derivation};
-use crate::ir::{Graph, Id};
+use crate::ir::{Graph, Id, Op};
 use crate::numeric::fd::{check_gradient, CheckResult, Objective, ENTRY_BUDGET};
 use crate::print::{self, TransposeStyle};
 use crate::shape::{self, Shape, Typed};
 use crate::syntax::ast::{Name, QueryOrder};
 use crate::syntax::parse::parse_document;
 use crate::syntax::span::Span;
+use std::collections::HashMap;
 
 /// What kind of derivative a query asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -235,8 +236,7 @@ impl Problem {
             .typed
             .shape_of_name(&q.wrt)
             .unwrap_or_else(|| self.graph.shape(d.answer).clone());
-        let simple = crate::simplify::simplify(&mut self.graph, d.answer, &self.limits)
-            .map_err(with_span)?;
+        let simple = self.simplify_named(&d).map_err(with_span)?;
         let mut a = Answer {
             question: q.clone(),
             kind: Kind::Gradient,
@@ -251,6 +251,36 @@ impl Problem {
         };
         self.verify(&mut a).map_err(with_span)?;
         Ok(a)
+    }
+
+    /// Simplify an answer and the adjoints it names, each on its own, the
+    /// named ones first (each may use those before it).
+    fn simplify_named(&mut self, d: &Derivation) -> Result<crate::simplify::Simplified> {
+        // A name used once says nothing the expression would not: inline it.
+        let mut uses: HashMap<Id, usize> = HashMap::new();
+        for n in self.graph.postorder(d.answer) {
+            for &k in self.graph.kids(n) {
+                *uses.entry(k).or_default() += 1;
+            }
+        }
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        for &atom in &d.named {
+            let Op::Def(name) = self.graph.op(atom).clone() else {
+                continue;
+            };
+            let body = self.graph.kids(atom)[0];
+            let body = self.graph.replace(body, &map);
+            let s = crate::simplify::simplify(&mut self.graph, body, &self.limits)?;
+            let new = if uses.get(&atom).copied().unwrap_or(0) > 1 {
+                let shape = self.graph.shape(atom).clone();
+                self.graph.raw_unfolded(Op::Def(name), vec![s.id], shape)
+            } else {
+                s.id
+            };
+            map.insert(atom, new);
+        }
+        let answer = self.graph.replace(d.answer, &map);
+        crate::simplify::simplify(&mut self.graph, answer, &self.limits)
     }
 
     /// No answer leaves unproven: the simplified answer, or else the derived
@@ -364,12 +394,12 @@ impl Problem {
 
     /// The answer in LaTeX.
     pub fn latex(&mut self, a: &Answer, t: TransposeStyle) -> String {
-        print::to_latex(&mut self.graph, a.id, t)
+        print::answer_latex(&mut self.graph, a.id, t)
     }
 
     /// The answer in plain Unicode text.
     pub fn text(&mut self, a: &Answer) -> String {
-        print::to_text(&mut self.graph, a.id)
+        print::answer_text(&mut self.graph, a.id)
     }
 
     /// The query in LaTeX: `\nabla_{W} L`.

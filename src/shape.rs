@@ -5,6 +5,7 @@
 
 use crate::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::syntax::ast::*;
+use crate::syntax::parse::Binding;
 use crate::syntax::span::Span;
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -430,11 +431,52 @@ impl Typed {
         lenient: bool,
         expected: Option<&Shape>,
     ) -> Result<(TExpr, Typed)> {
+        self.type_answer(e, &[], lenient, expected)
+    }
+
+    /// Type an answer and the adjoints it names (each a definition of its
+    /// own, with the shape of its variable, readable by those after it).
+    pub fn type_answer(
+        &self,
+        e: &Expr,
+        bindings: &[Binding],
+        lenient: bool,
+        expected: Option<&Shape>,
+    ) -> Result<(TExpr, Typed)> {
         let mut ctx = self.ctx.clone();
         ctx.lenient = lenient;
         ctx.closed = true;
         let mut usage = Usage::default();
         usage.scan(e);
+        for b in bindings {
+            usage.scan(&b.value);
+        }
+        for b in bindings {
+            let adj = Name::adjoint(&b.of, &b.wrt);
+            if ctx.defs.contains_key(&adj) {
+                return Err(Diagnostic::new(
+                    ErrorKind::Name,
+                    format!("`{}` is given twice", adj.latex()),
+                )
+                .at(b.span));
+            }
+            let w = ctx.name(&b.wrt, b.span)?;
+            let t = ctx.expr(&b.value)?;
+            if !(ctx.u.unify(t.dims.0, w.dims.0) && ctx.u.unify(t.dims.1, w.dims.1)) {
+                let (got, want) = (ctx.describe(&t), ctx.describe(&w));
+                return Err(Diagnostic::new(
+                    ErrorKind::Shape,
+                    format!(
+                        "`{}` is {got}, but `{}` is {want}",
+                        adj.latex(),
+                        b.wrt.latex()
+                    ),
+                )
+                .at(b.value.span));
+            }
+            ctx.defs.insert(adj.clone(), DefState::Done(t));
+            ctx.def_order.push(adj);
+        }
         for n in usage.applied.iter() {
             if !ctx.is_value(n) && !ctx.fns.contains_key(n) && !usage.values.contains(n) {
                 ctx.applied_only.insert(n.clone());
@@ -672,7 +714,17 @@ pub fn check(doc: &Document) -> Result<Typed> {
         }
         c.function(&n, span)?;
     }
-    let names: Vec<Name> = c.defs.keys().cloned().collect();
+    // Document order: definitions usually come after what they use, so
+    // typing one rarely recurses into another (a chain of a thousand links
+    // must not nest a thousand deep).
+    let names: Vec<Name> = doc
+        .stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Def { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
     for n in names {
         let span = c.def_spans.get(&n).copied().unwrap_or_default();
         c.def(&n, span)?;
@@ -1216,6 +1268,11 @@ impl Checker {
                 Ok(self.node(TOp::Func(Func::Step), vec![a], d, span))
             }
             ExprKind::Upstream { of, wrt } => {
+                // An adjoint the answer names in its `where` clause.
+                let adj = Name::adjoint(of, wrt);
+                if matches!(self.defs.get(&adj), Some(DefState::Done(_))) {
+                    return self.def(&adj, span);
+                }
                 if self.lenient {
                     self.lenient_notes.push((
                         span,

@@ -46,6 +46,44 @@ pub fn to_text(g: &mut Graph, id: Id) -> String {
     Printer { style: Style::Text }.expr(g, id).0
 }
 
+/// The named adjoints node `id` uses (directly or through each other), each
+/// after the ones its value uses.
+pub fn named_adjoints(g: &Graph, id: Id) -> Vec<Id> {
+    g.postorder(id)
+        .into_iter()
+        .filter(|&n| matches!(g.op(n), Op::Def(name) if name.adjoint_parts().is_some()))
+        .collect()
+}
+
+/// LaTeX of an answer: node `id`, then the adjoints it names,
+/// `… \quad \text{where} \quad \frac{\partial f}{\partial z_2} = …`.
+pub fn answer_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
+    let mut out = to_latex(g, id, t);
+    for (i, n) in named_adjoints(g, id).into_iter().enumerate() {
+        let sep = if i == 0 {
+            " \\quad \\text{where} \\quad "
+        } else {
+            ", \\quad "
+        };
+        let body = g.kids(n)[0];
+        let (name, value) = (to_latex(g, n, t), to_latex(g, body, t));
+        out.push_str(&format!("{sep}{name} = {value}"));
+    }
+    out
+}
+
+/// Unicode text of an answer: node `id`, then the adjoints it names.
+pub fn answer_text(g: &mut Graph, id: Id) -> String {
+    let mut out = to_text(g, id);
+    for (i, n) in named_adjoints(g, id).into_iter().enumerate() {
+        let sep = if i == 0 { "  where " } else { ", " };
+        let body = g.kids(n)[0];
+        let (name, value) = (to_text(g, n), to_text(g, body));
+        out.push_str(&format!("{sep}{name} = {value}"));
+    }
+    out
+}
+
 struct Printer {
     style: Style,
 }

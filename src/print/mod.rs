@@ -3,4 +3,6 @@
 pub mod latex;
 pub mod numpy;
 
-pub use latex::{to_latex, to_text, Style, TransposeStyle};
+pub use latex::{
+    answer_latex, answer_text, named_adjoints, to_latex, to_text, Style, TransposeStyle,
+};

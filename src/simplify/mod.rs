@@ -125,6 +125,8 @@ impl Convert<'_> {
                 self.expr.add(Mat::LogDet(a))
             }
             Op::Const(q) => self.expr.add(Mat::Num(Rat(q.clone()))),
+            // A named adjoint is given on its own line: an atom here.
+            Op::Def(n) if n.adjoint_parts().is_some() => self.atom(id),
             Op::Def(_) => {
                 let a = self.atom(id);
                 self.defs.push((a, k[0]));

@@ -14,6 +14,10 @@ pub enum NameKind {
     Greek,
     /// A multi-letter word from `\mathrm{}`/`\text{}`: `swish`, `loss`.
     Word,
+    /// The gradient of one name in another, `\frac{\partial f}{\partial z_1}`,
+    /// as a name of its own: `base` is the objective's LaTeX, `sub` the
+    /// variable's (see [`Name::adjoint`]).
+    Adjoint,
 }
 
 /// A name: a letter or word and an optional subscript. Decorations are dropped.
@@ -37,8 +41,33 @@ impl Name {
         }
     }
 
+    /// The name of the gradient of `of` in `wrt` (an adjoint that an answer
+    /// names instead of repeating it): `\frac{\partial f}{\partial z_1}`,
+    /// identifier `df_dz_1`.
+    pub fn adjoint(of: &Name, wrt: &Name) -> Name {
+        Name {
+            base: of.latex(),
+            kind: NameKind::Adjoint,
+            sub: Some(wrt.latex()),
+        }
+    }
+
+    /// The objective and variable of an adjoint name.
+    pub fn adjoint_parts(&self) -> Option<(Name, Name)> {
+        if self.kind != NameKind::Adjoint {
+            return None;
+        }
+        Some((
+            Name::from_cli(&self.base)?,
+            Name::from_cli(self.sub.as_deref()?)?,
+        ))
+    }
+
     /// Identifier form: `W_1`, `alpha`, `L_1`, `swish`.
     pub fn ident(&self) -> String {
+        if let Some((of, wrt)) = self.adjoint_parts() {
+            return format!("d{}_d{}", of.ident(), wrt.ident());
+        }
         let sub = self
             .sub
             .as_deref()
@@ -52,6 +81,10 @@ impl Name {
     /// LaTeX form: `W_1`, `\alpha`, `\mathrm{swish}`, `x_{ij}`.
     pub fn latex(&self) -> String {
         let base = match self.kind {
+            NameKind::Adjoint => {
+                let wrt = self.sub.as_deref().unwrap_or_default();
+                return format!("\\frac{{\\partial {}}}{{\\partial {wrt}}}", self.base);
+            }
             NameKind::Latin => self.base.clone(),
             NameKind::Greek => format!("\\{}", self.base),
             NameKind::Word => format!("\\mathrm{{{}}}", self.base),
@@ -65,6 +98,9 @@ impl Name {
 
     /// Plain-text form with Unicode letters: `W₁`, `α`, `swish`.
     pub fn text(&self) -> String {
+        if let Some((of, wrt)) = self.adjoint_parts() {
+            return format!("∂{}/∂{}", of.text(), wrt.text());
+        }
         let base = match self.kind {
             NameKind::Greek => greek_unicode(&self.base)
                 .map(str::to_string)

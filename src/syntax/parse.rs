@@ -89,6 +89,63 @@ pub fn parse_expression(src: &str) -> Result<Expr> {
     Ok(e)
 }
 
+/// One named adjoint of an answer: `\frac{\partial of}{\partial wrt} = value`.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    /// The objective.
+    pub of: Name,
+    /// The variable.
+    pub wrt: Name,
+    /// The name's span.
+    pub span: Span,
+    /// Its value.
+    pub value: Expr,
+}
+
+/// Parse an answer: an expression and the adjoints it names in a `where`
+/// clause (none for most answers).
+///
+/// ```
+/// let (e, b) = matcalc::syntax::parse::parse_answer(
+///     "\\frac{\\partial f}{\\partial z} x^T \\quad \\text{where} \\quad \\frac{\\partial f}{\\partial z} = 2 z",
+/// ).unwrap();
+/// assert_eq!(b.len(), 1);
+/// assert_eq!(b[0].wrt.latex(), "z");
+/// # let _ = e;
+/// ```
+pub fn parse_answer(src: &str) -> Result<(Expr, Vec<Binding>)> {
+    let top = parse_top(src, Rule::answer)?;
+    let mut main = None;
+    let mut bindings = Vec::new();
+    for p in top.into_inner() {
+        match p.as_rule() {
+            Rule::expr => main = Some(build_expr(p)?),
+            Rule::where_clause => {
+                for b in p.into_inner() {
+                    let mut parts = b.into_inner();
+                    let (Some(d), Some(v)) = (parts.next(), parts.next()) else {
+                        return Err(Diagnostic::new(ErrorKind::Internal, "malformed binding"));
+                    };
+                    let span = sp(&d);
+                    let (of, wrt) = query_names(d)?;
+                    let value = build_expr(v)?;
+                    check_depth(&value)?;
+                    bindings.push(Binding {
+                        of,
+                        wrt,
+                        span,
+                        value,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    let e = main.ok_or_else(|| Diagnostic::new(ErrorKind::Parse, "expected an expression"))?;
+    check_depth(&e)?;
+    Ok((e, bindings))
+}
+
 fn check_bounds(src: &str) -> Result<()> {
     if src.len() > MAX_INPUT {
         return Err(Diagnostic::new(

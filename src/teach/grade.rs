@@ -11,6 +11,7 @@ use crate::numeric::oracle::Oracle;
 use crate::print::to_latex;
 use crate::problem::{Answer, Problem, Question};
 use crate::simplify::provably_equal;
+use crate::syntax::ast::Name;
 use crate::syntax::span::Span;
 use std::collections::BTreeMap;
 
@@ -105,7 +106,7 @@ pub fn grade(p: &mut Problem, q: &Question, latex: &str) -> Result<Verdict> {
 /// Grade against an already derived answer.
 pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Verdict> {
     let expected = p.latex(answer, Default::default());
-    let expr = crate::syntax::parse::parse_expression(latex)?;
+    let (expr, bindings) = crate::syntax::parse::parse_answer(latex)?;
     let mut verdict = Verdict {
         verdict: Judgement::Equivalent,
         method: Method::Symbolic,
@@ -115,7 +116,7 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
         diagnosis: None,
         span: None,
     };
-    let (t, typed) = match p.typed.type_expr(&expr, true, None) {
+    let (t, typed) = match p.typed.type_answer(&expr, &bindings, true, None) {
         Ok(x) => x,
         Err(d) if d.kind == ErrorKind::Shape => {
             verdict.verdict = Judgement::ShapeMismatch;
@@ -140,7 +141,10 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
     let got_shape = typed.shape(&t);
     // An answer whose sizes are open (a bare `I`) takes the gradient's shape.
     let (t, typed) = if got_shape != answer.shape {
-        match p.typed.type_expr(&expr, true, Some(&answer.shape)) {
+        match p
+            .typed
+            .type_answer(&expr, &bindings, true, Some(&answer.shape))
+        {
             Ok(x) => x,
             Err(_) => {
                 verdict.verdict = Judgement::ShapeMismatch;
@@ -157,7 +161,22 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
     } else {
         (t, typed)
     };
-    let student = p.graph.lower(&typed, &t)?;
+    // The adjoints the answer names are its own definitions, in the graph
+    // only while it is built.
+    let mut named = Vec::new();
+    for b in &bindings {
+        let adj = Name::adjoint(&b.of, &b.wrt);
+        if let Some((_, body)) = typed.defs.iter().find(|(n, _)| *n == adj) {
+            let id = p.graph.lower(&typed, body)?;
+            p.graph.defs.insert(adj.clone(), id);
+            named.push(adj);
+        }
+    }
+    let student = p.graph.lower(&typed, &t);
+    for n in &named {
+        p.graph.defs.remove(n);
+    }
+    let student = student?;
     let limits = p.limits.clone();
     let proven = student == answer.id
         || student == answer.unsimplified
