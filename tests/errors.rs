@@ -48,3 +48,28 @@ fn invalid_fixtures_exit_2_with_a_message() {
         );
     }
 }
+
+/// Runs of bars, each of which could open or close a determinant, are read
+/// in bounded work: as determinants where they close, else an error naming
+/// the parser's budget; never a hang.
+#[test]
+fn runs_of_bars_end_in_an_answer_or_a_named_limit() {
+    let doc = |e: &str| format!("A \\in \\mathbb{{R}}^{{n \\times n}}\n{e}");
+    for n in [3usize, 40, 400] {
+        let nested = format!("{}A{}", "|".repeat(n), "|".repeat(n));
+        let (out, err, code) = common::run(&["simplify", "-e", &doc(&nested)], None);
+        assert_eq!(code, 2, "{n} nested bars: {out}{err}");
+        let alternating: String = (0..n).map(|_| "|A").collect::<String>() + "|";
+        let (out, err, code) = common::run(&["simplify", "-e", &doc(&alternating)], None);
+        assert!(code == 0 || code == 2, "{n} alternating bars: {out}{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A log-determinant inside a determinant prints as `\log\det(…)`, so it
+    // parses back.
+    let (out, err, code) = common::run(
+        &["simplify", "-e", &doc("\\log|A + \\log\\det(A) I|")],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "\\log\\det(A + \\log|A| I)");
+}

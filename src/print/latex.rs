@@ -441,7 +441,14 @@ impl Printer {
             }
             Op::LogDet => {
                 let a = self.expr(g, kid(0)).0;
-                if self.latex() {
+                // A bar inside bars does not read back (the grammar closes
+                // `|…|` at the first bare bar): the inner one is `\det(…)`.
+                let bare_bar = a
+                    .char_indices()
+                    .any(|(i, c)| c == '|' && !a[..i].ends_with('\\'));
+                if self.latex() && bare_bar {
+                    (format!("\\log\\det({a})"), ATOM)
+                } else if self.latex() {
                     (format!("\\log|{a}|"), ATOM)
                 } else {
                     (format!("log|{a}|"), ATOM)

@@ -272,7 +272,7 @@ pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified
             Some(m) => Err(format!("unsound merge: {m}")),
             None => Ok(()),
         })
-        .run(&rules::all());
+        .run(rules::all_once());
     if let Some(m) = &runner.egraph.analysis.unsound {
         return Err(Diagnostic::new(
             ErrorKind::Internal,
@@ -314,7 +314,7 @@ pub fn provably_equal(g: &mut Graph, a: NodeId, b: NodeId, limits: &Limits) -> b
                 Ok(())
             }
         })
-        .run(&rules::for_proofs());
+        .run(rules::for_proofs_once());
     runner.egraph.analysis.unsound.is_none() && runner.egraph.find(ra) == runner.egraph.find(rb)
 }
 
@@ -339,7 +339,7 @@ pub fn explain(g: &mut Graph, from: NodeId, to: NodeId, limits: &Limits) -> Opti
                 Ok(())
             }
         })
-        .run(&rules::all());
+        .run(rules::all_once());
     if runner.egraph.find(a) != runner.egraph.find(b) {
         return None;
     }

@@ -118,6 +118,19 @@ pub fn for_proofs() -> Vec<Rewrite> {
     v
 }
 
+/// [`all`], built once per process (parsing the patterns is a tenth of a
+/// small call).
+pub fn all_once() -> &'static [Rewrite] {
+    static RULES: std::sync::LazyLock<Vec<Rewrite>> = std::sync::LazyLock::new(all);
+    &RULES
+}
+
+/// [`for_proofs`], built once per process.
+pub fn for_proofs_once() -> &'static [Rewrite] {
+    static RULES: std::sync::LazyLock<Vec<Rewrite>> = std::sync::LazyLock::new(for_proofs);
+    &RULES
+}
+
 /// What a rule says, with its Matrix Cookbook equation where one applies.
 pub fn cite(rule: &str) -> &'static str {
     match rule {
