@@ -1,7 +1,7 @@
 //! The command line (INTERFACE.md): one function per command. Each returns
 //! the text for standard output and the exit status, or a diagnostic.
 
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::print::numpy;
 use crate::print::TransposeStyle;
 use crate::problem::{Answer, Problem};

@@ -8,10 +8,11 @@
 //! Equation numbers are those of the Matrix Cookbook (Petersen & Pedersen,
 //! Nov. 2012).
 
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
-use crate::ir::{Graph, Id, Op};
-use crate::shape::Func;
-use crate::shape::Q;
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::Func;
+use crate::core::op::Op;
+use crate::core::shape::Q;
+use crate::ir::{Graph, Id};
 use crate::syntax::ast::Name;
 use num_traits::One;
 use std::collections::HashMap;
@@ -65,7 +66,7 @@ pub fn target_node(g: &mut Graph, wrt: &Name) -> Option<Id> {
 /// Gradient of the scalar `root` with respect to `wrt`.
 ///
 /// ```
-/// use matcalc::{syntax::parse::parse_document, shape::check, ir::Graph, diff::gradient};
+/// use matcalc::{syntax::parse::parse_document, check::check, ir::Graph, diff::gradient};
 /// let doc = parse_document("x \\in \\mathbb{R}^n\nf = x^T x\n").unwrap();
 /// let t = check(&doc).unwrap();
 /// let mut g = Graph::from_typed(&t).unwrap();
@@ -216,7 +217,7 @@ fn merge(terms: Vec<(Q, Id)>) -> Vec<(Q, Id)> {
 fn inner(g: &mut Graph, gt: Id, b: Id) -> Id {
     let gtt = g.t(gt);
     let p = g.mul(gtt, b);
-    if g.shape(gt).cols == crate::shape::Dim::One {
+    if g.shape(gt).cols == crate::core::shape::Dim::One {
         p
     } else {
         g.trace(p)
@@ -272,10 +273,10 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
             let (a, b) = (node.kids[0], node.kids[1]);
             if i == 0 {
                 let s = g.shape(a).clone();
-                g.op_node(Op::KronGradA, vec![gt, b], s)
+                g.op_node(Op::KronL, vec![gt, b], s)
             } else {
                 let s = g.shape(b).clone();
-                g.op_node(Op::KronGradB, vec![a, gt], s)
+                g.op_node(Op::KronR, vec![a, gt], s)
             }
         }
         // eq. 43, ∂(X^T) = (∂X)^T.
@@ -411,7 +412,7 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
             let sm = g.unary(Op::Softmax, kid, s);
             g.mul(gt, sm)
         }
-        Op::KronGradA | Op::KronGradB => {
+        Op::KronL | Op::KronR => {
             return Err(Diagnostic::new(
                 ErrorKind::Unsupported,
                 "differentiating through a Kronecker-product gradient (a second derivative) is not supported yet",
@@ -459,7 +460,7 @@ pub fn call_derivative(g: &mut Graph, f: &Name, arg: Id) -> Result<Id> {
             format!("function `{}` has no body", f.latex()),
         ));
     };
-    let p = g.var(&param, crate::shape::Shape::scalar());
+    let p = g.var(&param, crate::core::shape::Shape::scalar());
     let d = gradient_at(g, body, p)?;
     g.substitute(d.answer, &param, arg)
 }

@@ -36,8 +36,10 @@
 //! merging equal vectors into a "power", splicing an inner product into a
 //! chain.
 
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
-use crate::shape::{Dim, Func, Shape, TExpr, TFn, TOp, Typed, VarInfo, Q};
+use crate::check::{TExpr, TFn, Typed, VarInfo};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::{Func, Op};
+use crate::core::shape::{Dim, Shape, Q};
 use crate::syntax::ast::Name;
 use num_bigint::BigInt;
 use num_traits::{One, Signed, ToPrimitive, Zero};
@@ -46,77 +48,6 @@ use std::collections::{BTreeMap, HashMap};
 
 /// A node index.
 pub type Id = usize;
-
-/// What a node computes. Children are in [`Node::kids`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Op {
-    /// A free input.
-    Var(Name),
-    /// A defined name; its one child is the body.
-    Def(Name),
-    /// An exact scalar.
-    Const(Q),
-    /// The identity of the node's shape.
-    Identity,
-    /// The ones vector of the node's shape.
-    Ones,
-    /// The zero matrix of the node's shape.
-    Zero,
-    /// `\frac{\partial of}{\partial arg}`; the child is `arg` (not differentiated).
-    Upstream(Name),
-    /// Sum (a 1×1 operand is broadcast).
-    Add,
-    /// Matrix product, or scaling when an operand is 1×1.
-    Mul,
-    /// Hadamard product.
-    Had,
-    /// Kronecker product.
-    Kron,
-    /// Transpose.
-    Transpose,
-    /// Inverse.
-    Inv,
-    /// Integer matrix power.
-    MatPow(u32),
-    /// Scalar or elementwise rational power.
-    Pow(Q),
-    /// Trace.
-    Trace,
-    /// Determinant.
-    Det,
-    /// `\log|\det|`.
-    LogDet,
-    /// 2-/Frobenius norm.
-    Norm,
-    /// Squared 2-/Frobenius norm.
-    NormSq,
-    /// Elementwise built-in function.
-    Func(Func),
-    /// User-defined scalar function, elementwise.
-    Call(Name),
-    /// Opaque scalar-valued function.
-    Opaque(Name),
-    /// Sum of entries.
-    Sum,
-    /// Vector → diagonal matrix.
-    Diag,
-    /// Diagonal of a matrix as a vector.
-    DiagPart,
-    /// Column stacking.
-    Vec,
-    /// Inverse of `Vec` into the node's shape.
-    Unvec,
-    /// Softmax of a vector.
-    Softmax,
-    /// Log-sum-exp of a vector.
-    LogSumExp,
-    /// Gradient of `\langle G, A \otimes B\rangle` in `A`: kids `[G, B]`;
-    /// entry (i,j) is the inner product of block (i,j) of G with B.
-    KronGradA,
-    /// Gradient of `\langle G, A \otimes B\rangle` in `B`: kids `[A, G]`;
-    /// the sum of the blocks of G weighted by the entries of A.
-    KronGradB,
-}
 
 /// One node: an operation, its children and its shape.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -1396,7 +1327,7 @@ impl Graph {
         let zero_kid = kids.iter().any(|&k| self.nodes[k].op == Op::Zero);
         let linear = matches!(
             op,
-            Op::KronGradA | Op::KronGradB | Op::Unvec | Op::Vec | Op::Diag | Op::DiagPart
+            Op::KronL | Op::KronR | Op::Unvec | Op::Vec | Op::Diag | Op::DiagPart
         );
         if zero_kid && linear {
             return self.zero(&shape);
@@ -1440,8 +1371,8 @@ impl Graph {
         }
         let k = |i: usize| kids[i];
         let id = match &e.op {
-            TOp::Var(n) => self.var(n, shape),
-            TOp::Def(n) => match self.defs.get(n) {
+            Op::Var(n) => self.var(n, shape),
+            Op::Def(n) => match self.defs.get(n) {
                 Some(&b) => {
                     let s = self.nodes[b].shape.clone();
                     self.intern_nofold(Node {
@@ -1458,36 +1389,36 @@ impl Graph {
                     .at(e.span))
                 }
             },
-            TOp::Const(c) => self.konst(c.clone()),
-            TOp::Identity => self.identity(&shape.rows),
-            TOp::Ones => self.raw(Op::Ones, vec![], shape),
-            TOp::Zero => self.zero(&shape),
-            TOp::Upstream(n) => self.raw(Op::Upstream(n.clone()), vec![k(0)], shape),
-            TOp::Add => self.add(k(0), k(1)),
-            TOp::Mul => self.mul(k(0), k(1)),
-            TOp::Had => self.had(k(0), k(1)),
-            TOp::Kron => self.kron(k(0), k(1)),
-            TOp::Transpose => self.t(k(0)),
-            TOp::Inv => self.inv(k(0)),
-            TOp::MatPow(p) => self.raw(Op::MatPow(*p), vec![k(0)], shape),
-            TOp::Pow(p) => self.pow(k(0), p.clone()),
-            TOp::Trace => self.trace(k(0)),
-            TOp::Det => self.raw(Op::Det, vec![k(0)], shape),
-            TOp::LogDet => self.raw(Op::LogDet, vec![k(0)], shape),
-            TOp::Norm => self.raw(Op::Norm, vec![k(0)], shape),
-            TOp::NormSq => self.raw(Op::NormSq, vec![k(0)], shape),
-            TOp::Func(f) => self.func(*f, k(0)),
-            TOp::Call(n) => self.call(n, k(0))?,
-            TOp::Opaque(n) => self.raw(Op::Opaque(n.clone()), vec![k(0)], shape),
-            TOp::Sum => self.sum(k(0)),
-            TOp::Diag => self.op_node(Op::Diag, vec![k(0)], shape),
-            TOp::DiagPart => self.diag_part(k(0)),
-            TOp::Vec => self.op_node(Op::Vec, vec![k(0)], shape),
-            TOp::Softmax => self.op_node(Op::Softmax, vec![k(0)], shape),
-            TOp::LogSumExp => self.raw(Op::LogSumExp, vec![k(0)], shape),
-            TOp::Unvec => self.unvec(k(0), shape),
-            TOp::KronL => self.op_node(Op::KronGradA, vec![k(0), k(1)], shape),
-            TOp::KronR => self.op_node(Op::KronGradB, vec![k(0), k(1)], shape),
+            Op::Const(c) => self.konst(c.clone()),
+            Op::Identity => self.identity(&shape.rows),
+            Op::Ones => self.raw(Op::Ones, vec![], shape),
+            Op::Zero => self.zero(&shape),
+            Op::Upstream(n) => self.raw(Op::Upstream(n.clone()), vec![k(0)], shape),
+            Op::Add => self.add(k(0), k(1)),
+            Op::Mul => self.mul(k(0), k(1)),
+            Op::Had => self.had(k(0), k(1)),
+            Op::Kron => self.kron(k(0), k(1)),
+            Op::Transpose => self.t(k(0)),
+            Op::Inv => self.inv(k(0)),
+            Op::MatPow(p) => self.raw(Op::MatPow(*p), vec![k(0)], shape),
+            Op::Pow(p) => self.pow(k(0), p.clone()),
+            Op::Trace => self.trace(k(0)),
+            Op::Det => self.raw(Op::Det, vec![k(0)], shape),
+            Op::LogDet => self.raw(Op::LogDet, vec![k(0)], shape),
+            Op::Norm => self.raw(Op::Norm, vec![k(0)], shape),
+            Op::NormSq => self.raw(Op::NormSq, vec![k(0)], shape),
+            Op::Func(f) => self.func(*f, k(0)),
+            Op::Call(n) => self.call(n, k(0))?,
+            Op::Opaque(n) => self.raw(Op::Opaque(n.clone()), vec![k(0)], shape),
+            Op::Sum => self.sum(k(0)),
+            Op::Diag => self.op_node(Op::Diag, vec![k(0)], shape),
+            Op::DiagPart => self.diag_part(k(0)),
+            Op::Vec => self.op_node(Op::Vec, vec![k(0)], shape),
+            Op::Softmax => self.op_node(Op::Softmax, vec![k(0)], shape),
+            Op::LogSumExp => self.raw(Op::LogSumExp, vec![k(0)], shape),
+            Op::Unvec => self.unvec(k(0), shape),
+            Op::KronL => self.op_node(Op::KronL, vec![k(0), k(1)], shape),
+            Op::KronR => self.op_node(Op::KronR, vec![k(0), k(1)], shape),
         };
         if self.overflow || self.big_constant {
             return Err(self
@@ -1509,21 +1440,21 @@ impl Graph {
     }
 
     /// Why an operation on constant operands has no value, if it has none.
-    fn undefined_constant(&self, op: &TOp, kids: &[Id]) -> Option<String> {
+    fn undefined_constant(&self, op: &Op, kids: &[Id]) -> Option<String> {
         let c = self.const_value(*kids.first()?)?;
         let zero = c.is_zero();
         let neg = c.is_negative();
         match op {
-            TOp::Pow(p) if zero && p.is_negative() => {
+            Op::Pow(p) if zero && p.is_negative() => {
                 Some(format!("0 to the power {p} (division by zero)"))
             }
-            TOp::Pow(p) if neg && !p.is_integer() => Some(format!(
+            Op::Pow(p) if neg && !p.is_integer() => Some(format!(
                 "a negative number ({c}) to the fractional power {p}"
             )),
-            TOp::Inv if zero => Some("the inverse of 0".into()),
-            TOp::Func(Func::Log) if zero || neg => Some(format!("\\log({c})")),
-            TOp::Func(Func::Sqrt) if neg => Some(format!("\\sqrt{{{c}}}")),
-            TOp::LogDet if zero => Some("\\log|0|".into()),
+            Op::Inv if zero => Some("the inverse of 0".into()),
+            Op::Func(Func::Log) if zero || neg => Some(format!("\\log({c})")),
+            Op::Func(Func::Sqrt) if neg => Some(format!("\\sqrt{{{c}}}")),
+            Op::LogDet if zero => Some("\\log|0|".into()),
             _ => None,
         }
     }

@@ -22,19 +22,19 @@
 //! - [`problem`]: the pipeline as a library; [`cli`]: the command line.
 //! - [`diagnostic`]: the one error type every stage returns.
 
+pub mod check;
 pub mod cli;
-pub mod diagnostic;
+pub mod core;
 pub mod diff;
 pub mod ir;
 pub mod numeric;
 pub mod print;
 pub mod problem;
-pub mod shape;
 pub mod simplify;
 pub mod syntax;
 pub mod teach;
 
-pub use diagnostic::{Diagnostic, ErrorKind};
+pub use crate::core::diagnostic::{Diagnostic, ErrorKind};
 pub use problem::{Answer, Kind, Problem, Question};
 
 #[doc = include_str!("../README.md")]

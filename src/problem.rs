@@ -1,15 +1,17 @@
 //! The pipeline as a library: parse → shapes → graph → derivative → check,
 //! print. This is what the CLI and teaching tools call.
 
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::check::{self, Typed};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::Op;
+use crate::core::shape::Shape;
+use crate::core::span::Span;
 use crate::diff::{self, Derivation};
-use crate::ir::{Graph, Id, Op};
+use crate::ir::{Graph, Id};
 use crate::numeric::fd::{check_gradient, CheckResult, Objective, ENTRY_BUDGET};
 use crate::print::{self, TransposeStyle};
-use crate::shape::{self, Shape, Typed};
 use crate::syntax::ast::{Name, QueryOrder};
 use crate::syntax::parse::parse_document;
-use crate::syntax::span::Span;
 use std::collections::HashMap;
 
 /// What kind of derivative a query asks for.
@@ -86,7 +88,7 @@ impl Problem {
     /// ```
     pub fn new(src: &str) -> Result<Problem> {
         let doc = parse_document(src)?;
-        let typed = shape::check(&doc)?;
+        let typed = check::check(&doc)?;
         let graph = Graph::from_typed(&typed)?;
         Ok(Problem {
             src: src.to_string(),

@@ -22,7 +22,7 @@ L = x^T S x";
 
 /// `expr` read in the declarations' context: its graph node (built by the
 /// constructors), its checked tree and the typed context of that tree.
-fn build(p: &mut Problem, expr: &str) -> (usize, matcalc::shape::TExpr, matcalc::shape::Typed) {
+fn build(p: &mut Problem, expr: &str) -> (usize, matcalc::check::TExpr, matcalc::check::Typed) {
     let parsed = matcalc::syntax::parse::parse_expression(expr).expect("parses");
     let (t, typed) = p.typed.type_expr(&parsed, false, None).expect("types");
     let id = p.graph.lower(&typed, &t).expect("lowers");

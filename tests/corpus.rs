@@ -4,7 +4,7 @@
 
 mod common;
 
-use matcalc::ir::Op;
+use matcalc::core::op::Op;
 use matcalc::numeric::eval::eval;
 use matcalc::numeric::fd::valid_instance;
 use matcalc::Problem;
@@ -151,15 +151,15 @@ fn op_name(op: &Op) -> &'static str {
         Op::Norm => "norm",
         Op::NormSq => "normsq",
         Op::Func(f) => match f {
-            matcalc::shape::Func::Exp => "exp",
-            matcalc::shape::Func::Log => "log",
-            matcalc::shape::Func::Sigmoid => "sigmoid",
-            matcalc::shape::Func::Tanh => "tanh",
-            matcalc::shape::Func::Sin => "sin",
-            matcalc::shape::Func::Cos => "cos",
-            matcalc::shape::Func::Sqrt => "sqrt",
-            matcalc::shape::Func::Relu => "relu",
-            matcalc::shape::Func::Step => "step",
+            matcalc::core::op::Func::Exp => "exp",
+            matcalc::core::op::Func::Log => "log",
+            matcalc::core::op::Func::Sigmoid => "sigmoid",
+            matcalc::core::op::Func::Tanh => "tanh",
+            matcalc::core::op::Func::Sin => "sin",
+            matcalc::core::op::Func::Cos => "cos",
+            matcalc::core::op::Func::Sqrt => "sqrt",
+            matcalc::core::op::Func::Relu => "relu",
+            matcalc::core::op::Func::Step => "step",
         },
         Op::Call(_) => "call",
         Op::Opaque(_) => "opaque",
@@ -170,8 +170,8 @@ fn op_name(op: &Op) -> &'static str {
         Op::Unvec => "unvec",
         Op::Softmax => "softmax",
         Op::LogSumExp => "logsumexp",
-        Op::KronGradA => "krongrad-a",
-        Op::KronGradB => "krongrad-b",
+        Op::KronL => "krongrad-a",
+        Op::KronR => "krongrad-b",
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use matcalc::ir::Op;
+use matcalc::core::op::Op;
 use matcalc::numeric::eval::eval;
 use matcalc::numeric::fd::valid_instance;
 use matcalc::print::numpy::{module, py_ident, upstream_ident, Function};

@@ -4,7 +4,7 @@
 
 mod common;
 
-use matcalc::diagnostic::ErrorKind;
+use matcalc::core::diagnostic::ErrorKind;
 use matcalc::Problem;
 use proptest::prelude::*;
 

@@ -1,9 +1,11 @@
 //! Evaluation of graph nodes on an instance.
 
 use super::instance::{dims_of, Instance, Overrides};
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
-use crate::ir::{Graph, Id, Op};
-use crate::shape::{Func, Q};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::Func;
+use crate::core::op::Op;
+use crate::core::shape::Q;
+use crate::ir::{Graph, Id};
 use nalgebra::DMatrix;
 use num_traits::ToPrimitive;
 use std::collections::HashMap;
@@ -329,14 +331,14 @@ impl<'a> Evaluator<'a> {
                 let m = a.max();
                 M::from_element(1, 1, m + a.map(|x| (x - m).exp()).sum().ln())
             }
-            Op::KronGradA => {
+            Op::KronL => {
                 let (gm, b) = (self.kid(id, 0), self.kid(id, 1));
                 let (p, qn) = (b.nrows(), b.ncols());
                 M::from_fn(r, c, |i, j| {
                     gm.view((i * p, j * qn), (p, qn)).component_mul(b).sum()
                 })
             }
-            Op::KronGradB => {
+            Op::KronR => {
                 let (a, gm) = (self.kid(id, 0), self.kid(id, 1));
                 let mut out = M::zeros(r, c);
                 for i in 0..a.nrows() {

@@ -10,9 +10,9 @@
 use super::eval::{eval, too_much_work, work, HEAVY_WORK, M, MAX_WORK};
 use super::instance::{Instance, Mode};
 use super::oracle::{objective, Oracle};
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::check::Typed;
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::ir::{Graph, Id};
-use crate::shape::Typed;
 use crate::syntax::ast::Name;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

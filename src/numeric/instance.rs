@@ -2,8 +2,8 @@
 //! every free input, respecting declared structure (symmetric, positive
 //! definite, positive) and, on retry, positivity for `\log` and `\sqrt`.
 
+use crate::core::shape::{Dim, Shape};
 use crate::ir::Graph;
-use crate::shape::{Dim, Shape};
 use crate::syntax::ast::Name;
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};

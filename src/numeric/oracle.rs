@@ -7,8 +7,10 @@
 
 use super::eval::{opaque_value, qf, M, MAX_ENTRIES};
 use super::instance::{size_of, Instance};
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
-use crate::shape::{Func, Shape, TExpr, TOp, Typed};
+use crate::check::{TExpr, Typed};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::{Func, Op};
+use crate::core::shape::Shape;
 use crate::syntax::ast::Name;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -81,7 +83,7 @@ impl<'a> Oracle<'a> {
             let Some(body) = bodies.get(&x) else { continue };
             let mut todo = vec![*body];
             while let Some(e) = todo.pop() {
-                if let TOp::Def(m) = &e.op {
+                if let Op::Def(m) = &e.op {
                     stack.push(m.clone());
                 }
                 todo.extend(e.args.iter());
@@ -96,13 +98,13 @@ impl<'a> Oracle<'a> {
         let applied_to_arg = |e: &TExpr| {
             e.args
                 .first()
-                .is_some_and(|a| matches!(&a.op, TOp::Var(n) | TOp::Def(n) if n == arg))
+                .is_some_and(|a| matches!(&a.op, Op::Var(n) | Op::Def(n) if n == arg))
         };
         let mut found = None;
         for (name, body) in &self.typed.defs {
             let mut todo = vec![body];
             while let Some(e) = todo.pop() {
-                if let TOp::Opaque(f) = &e.op {
+                if let Op::Opaque(f) = &e.op {
                     let defines_of = name == of && std::ptr::eq(e, peel_unit_wrappers(body));
                     if (f == of || defines_of) && applied_to_arg(e) {
                         found = Some(f.clone());
@@ -150,7 +152,7 @@ impl<'a> Oracle<'a> {
     fn apply(&mut self, e: &TExpr, mut args: Vec<M>) -> Result<M> {
         let s1 = |m: &M| m.nrows() == 1 && m.ncols() == 1;
         Ok(match &e.op {
-            TOp::Var(n) => match (&self.param, self.inst.values.get(n)) {
+            Op::Var(n) => match (&self.param, self.inst.values.get(n)) {
                 (Some((p, x)), _) if p == n => M::from_element(1, 1, *x),
                 (_, Some(v)) => v.clone(),
                 // A dimension symbol used as a scalar is its size.
@@ -164,24 +166,24 @@ impl<'a> Oracle<'a> {
                     ))
                 }
             },
-            TOp::Def(n) => self.def(n)?,
-            TOp::Const(q) => M::from_element(1, 1, qf(q)),
-            TOp::Identity => {
+            Op::Def(n) => self.def(n)?,
+            Op::Const(q) => M::from_element(1, 1, qf(q)),
+            Op::Identity => {
                 let (r, c) = self.shape(e);
                 M::identity(r, c)
             }
-            TOp::Ones => {
+            Op::Ones => {
                 let (r, c) = self.shape(e);
                 M::from_element(r, c, 1.0)
             }
-            TOp::Zero => {
+            Op::Zero => {
                 let (r, c) = self.shape(e);
                 M::zeros(r, c)
             }
-            TOp::Upstream(of) => {
+            Op::Upstream(of) => {
                 let (r, c) = self.shape(e);
                 let arg = match &e.args[0].op {
-                    TOp::Var(n) | TOp::Def(n) => n.clone(),
+                    Op::Var(n) | Op::Def(n) => n.clone(),
                     _ => of.clone(),
                 };
                 // The gradient of an opaque function the document applies
@@ -192,7 +194,7 @@ impl<'a> Oracle<'a> {
                     None => self.inst.upstream_value(of, &arg, r, c),
                 }
             }
-            TOp::Add => {
+            Op::Add => {
                 let b = pop(&mut args)?;
                 let a = pop(&mut args)?;
                 if a.shape() == b.shape() {
@@ -205,25 +207,25 @@ impl<'a> Oracle<'a> {
                     return Err(mismatch("a sum", &a, &b));
                 }
             }
-            TOp::Mul | TOp::Had => {
+            Op::Mul | Op::Had => {
                 let b = pop(&mut args)?;
                 let a = pop(&mut args)?;
                 if s1(&a) {
                     b * a[(0, 0)]
                 } else if s1(&b) {
                     a * b[(0, 0)]
-                } else if e.op == TOp::Had && a.shape() == b.shape() {
+                } else if e.op == Op::Had && a.shape() == b.shape() {
                     a.component_mul(&b)
-                } else if e.op == TOp::Mul && a.ncols() == b.nrows() {
+                } else if e.op == Op::Mul && a.ncols() == b.nrows() {
                     a * b
                 } else {
                     return Err(mismatch("a product", &a, &b));
                 }
             }
-            TOp::Kron => args[0].kronecker(&args[1]),
-            TOp::Transpose => args[0].transpose(),
-            TOp::Inv => inverse(&args[0])?,
-            TOp::MatPow(k) => {
+            Op::Kron => args[0].kronecker(&args[1]),
+            Op::Transpose => args[0].transpose(),
+            Op::Inv => inverse(&args[0])?,
+            Op::MatPow(k) => {
                 let a = &args[0];
                 let mut acc = M::identity(a.nrows(), a.ncols());
                 for _ in 0..*k {
@@ -231,7 +233,7 @@ impl<'a> Oracle<'a> {
                 }
                 acc
             }
-            TOp::Pow(p) => {
+            Op::Pow(p) => {
                 let pf = qf(p);
                 let integer = p.is_integer();
                 let mut out = pop(&mut args)?;
@@ -247,25 +249,25 @@ impl<'a> Oracle<'a> {
                 }
                 out
             }
-            TOp::Trace => M::from_element(1, 1, args[0].trace()),
-            TOp::Det => M::from_element(1, 1, args[0].clone().lu().determinant()),
-            TOp::LogDet => M::from_element(1, 1, log_abs_det(&args[0])?),
-            TOp::Norm => {
+            Op::Trace => M::from_element(1, 1, args[0].trace()),
+            Op::Det => M::from_element(1, 1, args[0].clone().lu().determinant()),
+            Op::LogDet => M::from_element(1, 1, log_abs_det(&args[0])?),
+            Op::Norm => {
                 let n = args[0].norm();
                 if n == 0.0 {
                     return Err(domain("a norm is zero"));
                 }
                 M::from_element(1, 1, n)
             }
-            TOp::NormSq => M::from_element(1, 1, args[0].norm_squared()),
-            TOp::Func(f) => {
+            Op::NormSq => M::from_element(1, 1, args[0].norm_squared()),
+            Op::Func(f) => {
                 let mut out = pop(&mut args)?;
                 for x in out.iter_mut() {
                     *x = scalar_fn(*f, *x)?;
                 }
                 out
             }
-            TOp::Call(f) => {
+            Op::Call(f) => {
                 let Some(tf) = self.typed.fns.get(f) else {
                     return Err(Diagnostic::new(ErrorKind::Internal, "unknown function"));
                 };
@@ -285,22 +287,22 @@ impl<'a> Oracle<'a> {
                 self.param = saved;
                 out
             }
-            TOp::Opaque(f) => M::from_element(1, 1, opaque_value(self.inst, f, &args[0]).0),
-            TOp::Sum => M::from_element(1, 1, args[0].sum()),
-            TOp::Diag => M::from_diagonal(&args[0].column(0).into_owned()),
-            TOp::DiagPart => {
+            Op::Opaque(f) => M::from_element(1, 1, opaque_value(self.inst, f, &args[0]).0),
+            Op::Sum => M::from_element(1, 1, args[0].sum()),
+            Op::Diag => M::from_diagonal(&args[0].column(0).into_owned()),
+            Op::DiagPart => {
                 let a = &args[0];
                 M::from_fn(a.nrows().min(a.ncols()), 1, |i, _| a[(i, i)])
             }
-            TOp::Vec => M::from_column_slice(args[0].len(), 1, args[0].as_slice()),
-            TOp::Softmax => {
+            Op::Vec => M::from_column_slice(args[0].len(), 1, args[0].as_slice()),
+            Op::Softmax => {
                 let a = &args[0];
                 let m = a.max();
                 let ex = a.map(|x| (x - m).exp());
                 let s = ex.sum();
                 ex / s
             }
-            TOp::Unvec => {
+            Op::Unvec => {
                 let (r, c) = self.shape(e);
                 if r * c != args[0].len() {
                     return Err(mismatch("an unvec", &args[0], &M::zeros(r, c)));
@@ -308,7 +310,7 @@ impl<'a> Oracle<'a> {
                 M::from_column_slice(r, c, args[0].as_slice())
             }
             // kronl(G, B)_{ij} = Σ_kl G_{(i,k),(j,l)} B_kl
-            TOp::KronL => {
+            Op::KronL => {
                 let (r, c) = self.shape(e);
                 let (g, b) = (&args[0], &args[1]);
                 let (p, q) = (b.nrows(), b.ncols());
@@ -327,7 +329,7 @@ impl<'a> Oracle<'a> {
                 out
             }
             // kronr(A, G)_{kl} = Σ_ij A_ij G_{(i,k),(j,l)}
-            TOp::KronR => {
+            Op::KronR => {
                 let (p, q) = self.shape(e);
                 let (a, g) = (&args[0], &args[1]);
                 let mut out = M::zeros(p, q);
@@ -342,7 +344,7 @@ impl<'a> Oracle<'a> {
                 }
                 out
             }
-            TOp::LogSumExp => {
+            Op::LogSumExp => {
                 let a = &args[0];
                 let m = a.max();
                 M::from_element(1, 1, m + a.map(|x| (x - m).exp()).sum().ln())
@@ -354,13 +356,13 @@ impl<'a> Oracle<'a> {
 /// `e` without what leaves a scalar's value unchanged around it: its
 /// transposes, and constant factors whose product is 1 (`-(-f(x))`).
 fn peel_unit_wrappers(e: &TExpr) -> &TExpr {
-    fn peel(e: &TExpr) -> (&TExpr, crate::shape::Q) {
+    fn peel(e: &TExpr) -> (&TExpr, crate::core::shape::Q) {
         match (&e.op, e.args.as_slice()) {
-            (TOp::Transpose, [a]) => peel(a),
-            (TOp::Mul, [k, x]) | (TOp::Mul, [x, k]) if matches!(k.op, TOp::Const(_)) => {
+            (Op::Transpose, [a]) => peel(a),
+            (Op::Mul, [k, x]) | (Op::Mul, [x, k]) if matches!(k.op, Op::Const(_)) => {
                 let (inner, c) = peel(x);
                 match &k.op {
-                    TOp::Const(q) => (inner, c * q),
+                    Op::Const(q) => (inner, c * q),
                     _ => (inner, c),
                 }
             }

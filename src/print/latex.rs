@@ -1,8 +1,10 @@
 //! LaTeX and plain Unicode text, with the fewest parentheses the grammar's
 //! precedence allows (sum < ⊙/⊗ < product < unary minus < postfix < atom).
 
-use crate::ir::{Graph, Id, Op};
-use crate::shape::{Dim, Func, Q};
+use crate::core::op::Func;
+use crate::core::op::Op;
+use crate::core::shape::{Dim, Q};
+use crate::ir::{Graph, Id};
 use crate::syntax::ast::Name;
 use num_traits::{One, Signed};
 
@@ -526,10 +528,10 @@ impl Printer {
                     self.call(w, a)
                 }
             }
-            Op::KronGradA | Op::KronGradB => {
+            Op::KronL | Op::KronR => {
                 let a = self.expr(g, kid(0)).0;
                 let b = self.expr(g, kid(1)).0;
-                let w = if node.op == Op::KronGradA {
+                let w = if node.op == Op::KronL {
                     "kronl"
                 } else {
                     "kronr"

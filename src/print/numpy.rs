@@ -2,9 +2,11 @@
 //! free inputs the answer depends on (sorted), defined names computed inside,
 //! dimension symbols read from the arrays' shapes.
 
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
-use crate::ir::{Graph, Id, Op};
-use crate::shape::{Dim, Func, Q};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::Func;
+use crate::core::op::Op;
+use crate::core::shape::{Dim, Q};
+use crate::ir::{Graph, Id};
 use crate::syntax::ast::Name;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -288,8 +290,8 @@ impl<'a> Emitter<'a> {
             ),
             Op::Softmax => format!("_softmax({})", k[0]),
             Op::LogSumExp => format!("_logsumexp({})", k[0]),
-            Op::KronGradA => format!("_kron_grad_a({}, {})", k[0], k[1]),
-            Op::KronGradB => format!("_kron_grad_b({}, {})", k[0], k[1]),
+            Op::KronL => format!("_kron_grad_a({}, {})", k[0], k[1]),
+            Op::KronR => format!("_kron_grad_b({}, {})", k[0], k[1]),
         })
     }
 }

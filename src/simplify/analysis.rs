@@ -3,7 +3,7 @@
 //! stops with an internal error, never a silent merge.
 
 use super::lang::{Mat, Rat};
-use crate::shape::{Dim, Shape, Q};
+use crate::core::shape::{Dim, Shape, Q};
 use egg::{Analysis, DidMerge, EGraph, Id};
 use num_traits::{One, Zero};
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! The e-graph language: the matrix operators egg reasons about. Every other
 //! IR node (functions, norms, names) is an opaque atom `n<id>`.
 
-use crate::shape::Q;
+use crate::core::shape::Q;
 use egg::{define_language, Id, Symbol};
 use num_bigint::BigInt;
 use std::fmt;

@@ -10,8 +10,9 @@ pub mod cost;
 pub mod lang;
 pub mod rules;
 
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
-use crate::ir::{Graph, Id as NodeId, Op};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::Op;
+use crate::ir::{Graph, Id as NodeId};
 use analysis::{AtomFacts, Facts, EG};
 use egg::{Extractor, Id, Language, RecExpr, Runner, StopReason, Symbol};
 use lang::{Mat, Rat};
@@ -225,8 +226,8 @@ fn back(g: &mut Graph, expr: &RecExpr<Mat>, atoms: &HashMap<Symbol, NodeId>) -> 
             Mat::T(a) => g.t(c(a)),
             Mat::Inv(a) => g.inv(c(a)),
             Mat::Trace(a) => g.trace(c(a)),
-            Mat::Det(a) => g.raw(Op::Det, vec![c(a)], crate::shape::Shape::scalar()),
-            Mat::LogDet(a) => g.raw(Op::LogDet, vec![c(a)], crate::shape::Shape::scalar()),
+            Mat::Det(a) => g.raw(Op::Det, vec![c(a)], crate::core::shape::Shape::scalar()),
+            Mat::LogDet(a) => g.raw(Op::LogDet, vec![c(a)], crate::core::shape::Shape::scalar()),
             Mat::Eye(a) => {
                 let d = g.shape(c(a)).rows.clone();
                 g.identity(&d)

@@ -2,8 +2,8 @@
 //! parser work before and while parsing, so no input can hang or overflow.
 
 use super::ast::*;
-use super::span::Span;
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::span::Span;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use pest::iterators::Pair;

@@ -2,8 +2,10 @@
 //! first (one e-graph, proven equal), then numerically on seeded instances,
 //! with a diagnosis of what differs where one can be said.
 
-use crate::diagnostic::{ErrorKind, Result};
-use crate::ir::{Graph, Id, Op};
+use crate::core::diagnostic::{ErrorKind, Result};
+use crate::core::op::Op;
+use crate::core::span::Span;
+use crate::ir::{Graph, Id};
 use crate::numeric::eval::{eval, too_much_work, work, HEAVY_WORK, M, MAX_WORK};
 use crate::numeric::fd::valid_instance_with;
 use crate::numeric::instance::Instance;
@@ -12,7 +14,6 @@ use crate::print::to_latex;
 use crate::problem::{Answer, Problem, Question};
 use crate::simplify::provably_equal;
 use crate::syntax::ast::Name;
-use crate::syntax::span::Span;
 use std::collections::BTreeMap;
 
 /// Instances compared in a numeric decision.

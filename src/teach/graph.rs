@@ -2,9 +2,10 @@
 //! subexpressions drawn once (the graph is hash-consed), variables and
 //! objectives marked.
 
-use crate::ir::{Graph, Id, Op};
+use crate::core::op::Func;
+use crate::core::op::Op;
+use crate::ir::{Graph, Id};
 use crate::print::to_text;
-use crate::shape::Func;
 use crate::syntax::ast::Name;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,7 +73,7 @@ fn op_label(g: &mut Graph, id: Id) -> String {
         Op::Unvec => "unvec".into(),
         Op::Softmax => "softmax".into(),
         Op::LogSumExp => "logsumexp".into(),
-        Op::KronGradA | Op::KronGradB => "kron-grad".into(),
+        Op::KronL | Op::KronR => "kron-grad".into(),
         Op::Def(n) => n.text(),
     }
 }

@@ -3,12 +3,15 @@
 //! objective to the variable with its contribution, their sum (the law of
 //! total derivative), the simplification rules, and the answer.
 
-use crate::diagnostic::Result;
+use crate::check::VarInfo;
+use crate::core::diagnostic::Result;
+use crate::core::op::Func;
+use crate::core::op::Op;
+use crate::core::shape::{Shape, Q};
 use crate::diff::local;
-use crate::ir::{Graph, Id, Op};
+use crate::ir::{Graph, Id};
 use crate::print::{to_latex, to_text};
 use crate::problem::{Problem, Question};
-use crate::shape::{Func, Shape, VarInfo, Q};
 use crate::simplify::{explain, rules::cite};
 use crate::syntax::ast::{Name, NameKind};
 use num_traits::One;

@@ -85,7 +85,7 @@ fn simple_class(eg: &EG, id: Id, depth: usize) -> bool {
                 && ((eg[*a].data.shape.is_scalar() && simple_class(eg, *b, depth - 1))
                     // an outer product of vectors: b c^T
                     || (eg[*a].data.shape.is_vector()
-                        && eg[*b].data.shape.rows == crate::shape::Dim::One
+                        && eg[*b].data.shape.rows == crate::core::shape::Dim::One
                         && simple_class(eg, *a, depth - 1)
                         && simple_class(eg, *b, depth - 1)))
         }

@@ -3,195 +3,15 @@
 //! means (matrix product or scaling, application or product), and infers
 //! shapes by unification over dimension variables. Output: a typed tree.
 
-use crate::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::{Func, Op};
+use crate::core::shape::{Dim, Shape, Q};
+use crate::core::span::Span;
 use crate::syntax::ast::*;
 use crate::syntax::parse::Binding;
-use crate::syntax::span::Span;
 use num_bigint::BigInt;
-use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
-
-/// An exact rational constant.
-pub type Q = BigRational;
-
-/// A resolved dimension.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum Dim {
-    /// Size 1 (scalars, the columns of vectors).
-    One,
-    /// A positive integer other than 1.
-    Num(u64),
-    /// A dimension symbol: `n`, `D`, or a generated `n1` for undeclared sizes.
-    Sym(String),
-    /// A product of two dimensions (Kronecker products, `\mathrm{vec}`).
-    Mul(Box<Dim>, Box<Dim>),
-}
-
-impl fmt::Display for Dim {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Dim::One => f.write_str("1"),
-            Dim::Num(n) => write!(f, "{n}"),
-            Dim::Sym(s) => f.write_str(s),
-            Dim::Mul(a, b) => write!(f, "{a} {b}"),
-        }
-    }
-}
-
-/// A resolved shape: rows × cols. Scalars are 1×1, vectors n×1.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub struct Shape {
-    /// Rows.
-    pub rows: Dim,
-    /// Columns.
-    pub cols: Dim,
-}
-
-impl Shape {
-    /// The scalar shape.
-    pub fn scalar() -> Shape {
-        Shape {
-            rows: Dim::One,
-            cols: Dim::One,
-        }
-    }
-    /// Whether this is 1×1.
-    pub fn is_scalar(&self) -> bool {
-        self.rows == Dim::One && self.cols == Dim::One
-    }
-    /// Whether this is a column vector (n×1, n ≠ 1).
-    pub fn is_vector(&self) -> bool {
-        self.cols == Dim::One && self.rows != Dim::One
-    }
-    /// Whether rows and cols are the same dimension.
-    pub fn is_square(&self) -> bool {
-        self.rows == self.cols
-    }
-    /// Transposed shape.
-    pub fn t(&self) -> Shape {
-        Shape {
-            rows: self.cols.clone(),
-            cols: self.rows.clone(),
-        }
-    }
-    /// JSON form: `[]`, `["n"]`, `["m", "n"]`.
-    pub fn to_list(&self) -> Vec<String> {
-        if self.is_scalar() {
-            vec![]
-        } else if self.cols == Dim::One {
-            vec![self.rows.to_string()]
-        } else {
-            vec![self.rows.to_string(), self.cols.to_string()]
-        }
-    }
-}
-
-impl fmt::Display for Shape {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_scalar() {
-            f.write_str("scalar")
-        } else if self.cols == Dim::One {
-            write!(f, "vector {}", self.rows)
-        } else {
-            write!(f, "{} × {}", self.rows, self.cols)
-        }
-    }
-}
-
-/// An elementwise scalar function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum Func {
-    /// `\exp`.
-    Exp,
-    /// `\log`.
-    Log,
-    /// Logistic sigmoid `\sigma`.
-    Sigmoid,
-    /// `\tanh`.
-    Tanh,
-    /// `\sin`.
-    Sin,
-    /// `\cos`.
-    Cos,
-    /// `\sqrt`.
-    Sqrt,
-    /// `\mathrm{relu}`.
-    Relu,
-    /// `\mathbb{1}[z > 0]`.
-    Step,
-}
-
-/// What a typed node means. Children are in [`TExpr::args`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TOp {
-    /// A free input (declared or undeclared name, dimension symbol, function parameter).
-    Var(Name),
-    /// A defined name (its body is in [`Typed::defs`]).
-    Def(Name),
-    /// An exact scalar.
-    Const(Q),
-    /// `I` of the node's (square) shape.
-    Identity,
-    /// `\mathbf{1}` of the node's shape.
-    Ones,
-    /// Zero of the node's shape.
-    Zero,
-    /// `\frac{\partial of}{\partial arg}`: an upstream-gradient atom; the one
-    /// child is the variable, for its shape and value (not differentiated).
-    Upstream(Name),
-    /// Sum, with a scalar operand broadcast to every entry.
-    Add,
-    /// Matrix product, or scaling when either side is 1×1.
-    Mul,
-    /// Hadamard product.
-    Had,
-    /// Kronecker product.
-    Kron,
-    /// Transpose.
-    Transpose,
-    /// Matrix inverse.
-    Inv,
-    /// Integer matrix power ≥ 2.
-    MatPow(u32),
-    /// Scalar or elementwise rational power.
-    Pow(Q),
-    /// Trace.
-    Trace,
-    /// Determinant.
-    Det,
-    /// `\log|\det A|`.
-    LogDet,
-    /// 2-norm of a vector, Frobenius norm of a matrix.
-    Norm,
-    /// Squared 2-/Frobenius norm.
-    NormSq,
-    /// An elementwise built-in function.
-    Func(Func),
-    /// A user-defined scalar function, applied elementwise.
-    Call(Name),
-    /// An opaque scalar-valued function of unknown form.
-    Opaque(Name),
-    /// Sum of all entries.
-    Sum,
-    /// Vector → diagonal matrix.
-    Diag,
-    /// Matrix → vector of its diagonal.
-    DiagPart,
-    /// Column-stacking.
-    Vec,
-    /// `\mathrm{softmax}` of a vector.
-    Softmax,
-    /// `\mathrm{logsumexp}` of a vector.
-    LogSumExp,
-    /// `\mathrm{unvec}` of a vector into the node's shape.
-    Unvec,
-    /// `\mathrm{kronl}(G, B)`.
-    KronL,
-    /// `\mathrm{kronr}(A, G)`.
-    KronR,
-}
 
 /// A dimension variable of the unifier.
 pub type DVar = usize;
@@ -200,7 +20,7 @@ pub type DVar = usize;
 #[derive(Clone, Debug)]
 pub struct TExpr {
     /// What it means.
-    pub op: TOp,
+    pub op: Op,
     /// Its operands.
     pub args: Vec<TExpr>,
     /// Rows and columns (resolve with [`Typed::shape`]).
@@ -487,7 +307,7 @@ impl Typed {
             // A printed `0` is the zero of whatever shape the answer has.
             Some(want) if zero_literal && !want.is_scalar() => {
                 let d = (ctx.u.fresh(), ctx.u.fresh());
-                ctx.node(TOp::Zero, vec![], d, e.span)
+                ctx.node(Op::Zero, vec![], d, e.span)
             }
             _ => ctx.expr(e)?,
         };
@@ -608,7 +428,7 @@ const MAX_TYPE_DEPTH: usize = 400;
 /// Type-check a parsed document.
 ///
 /// ```
-/// use matcalc::{syntax::parse::parse_document, shape::check};
+/// use matcalc::{syntax::parse::parse_document, check::check};
 /// let doc = parse_document("W \\in \\mathbb{R}^{m \\times n}\nL = \\mathrm{tr}(W^T W)\n\\nabla_W L").unwrap();
 /// let typed = check(&doc).unwrap();
 /// assert_eq!(typed.queries.len(), 1);
@@ -947,7 +767,7 @@ impl Checker {
         self.decls.contains_key(n) || self.defs.contains_key(n) || self.dim_syms.contains(n)
     }
 
-    fn node(&self, op: TOp, args: Vec<TExpr>, dims: (DVar, DVar), span: Span) -> TExpr {
+    fn node(&self, op: Op, args: Vec<TExpr>, dims: (DVar, DVar), span: Span) -> TExpr {
         TExpr {
             op,
             args,
@@ -1046,7 +866,7 @@ impl Checker {
 
     fn def(&mut self, n: &Name, use_span: Span) -> Result<TExpr> {
         match self.defs.get(n).cloned() {
-            Some(DefState::Done(t)) => Ok(self.node(TOp::Def(n.clone()), vec![], t.dims, use_span)),
+            Some(DefState::Done(t)) => Ok(self.node(Op::Def(n.clone()), vec![], t.dims, use_span)),
             Some(DefState::Visiting) => {
                 let start = self.visiting.iter().position(|v| v == n).unwrap_or(0);
                 let mut cycle: Vec<String> =
@@ -1084,7 +904,7 @@ impl Checker {
                 let dims = t.dims;
                 self.defs.insert(n.clone(), DefState::Done(t));
                 self.def_order.push(n.clone());
-                Ok(self.node(TOp::Def(n.clone()), vec![], dims, use_span))
+                Ok(self.node(Op::Def(n.clone()), vec![], dims, use_span))
             }
             None => Err(Diagnostic::new(ErrorKind::Internal, "unknown definition").at(use_span)),
         }
@@ -1125,7 +945,7 @@ impl Checker {
     fn name(&mut self, n: &Name, span: Span) -> Result<TExpr> {
         if self.param.as_ref() == Some(n) {
             let d = self.scalar_dims();
-            return Ok(self.node(TOp::Var(n.clone()), vec![], d, span));
+            return Ok(self.node(Op::Var(n.clone()), vec![], d, span));
         }
         if let Some(d) = self.decls.get(n) {
             if self.param.is_some() {
@@ -1139,7 +959,7 @@ impl Checker {
                 .at(span));
             }
             let dims = d.dims;
-            return Ok(self.node(TOp::Var(n.clone()), vec![], dims, span));
+            return Ok(self.node(Op::Var(n.clone()), vec![], dims, span));
         }
         if self.defs.contains_key(n) {
             return self.def(n, span);
@@ -1147,7 +967,7 @@ impl Checker {
         if self.dim_syms.contains(n) {
             let d = self.scalar_dims();
             self.free.entry(n.clone()).or_insert((d, span));
-            return Ok(self.node(TOp::Var(n.clone()), vec![], d, span));
+            return Ok(self.node(Op::Var(n.clone()), vec![], d, span));
         }
         if self.fn_asts.contains_key(n) || self.applied_only.contains(n) {
             return Err(Diagnostic::new(
@@ -1162,13 +982,13 @@ impl Checker {
         let is_reserved = |s: &str| n.kind == NameKind::Latin && n.sub.is_none() && n.base == s;
         if is_reserved("I") {
             let r = self.u.fresh();
-            return Ok(self.node(TOp::Identity, vec![], (r, r), span));
+            return Ok(self.node(Op::Identity, vec![], (r, r), span));
         }
         if is_reserved("e") {
             let d = self.scalar_dims();
-            let one = self.node(TOp::Const(Q::one()), vec![], d, span);
+            let one = self.node(Op::Const(Q::one()), vec![], d, span);
             let d2 = self.scalar_dims();
-            return Ok(self.node(TOp::Func(Func::Exp), vec![one], d2, span));
+            return Ok(self.node(Op::Func(Func::Exp), vec![one], d2, span));
         }
         if self.param.is_some() {
             return Err(Diagnostic::new(
@@ -1182,7 +1002,7 @@ impl Checker {
         }
         if let Some((d, _)) = self.free.get(n) {
             let d = *d;
-            return Ok(self.node(TOp::Var(n.clone()), vec![], d, span));
+            return Ok(self.node(Op::Var(n.clone()), vec![], d, span));
         }
         if self.closed {
             return Err(Diagnostic::new(
@@ -1202,7 +1022,7 @@ impl Checker {
             _ => self.scalar_dims(),
         };
         self.free.insert(n.clone(), (d, span));
-        Ok(self.node(TOp::Var(n.clone()), vec![], d, span))
+        Ok(self.node(Op::Var(n.clone()), vec![], d, span))
     }
 
     fn constant(&self, e: &Expr) -> Option<Q> {
@@ -1255,17 +1075,17 @@ impl Checker {
         match &e.kind {
             ExprKind::Num(q) => {
                 let d = self.scalar_dims();
-                Ok(self.node(TOp::Const(q.clone()), vec![], d, span))
+                Ok(self.node(Op::Const(q.clone()), vec![], d, span))
             }
             ExprKind::Name(n) => self.name(n, span),
             ExprKind::Ones => {
                 let d = (self.u.fresh(), self.u.one());
-                Ok(self.node(TOp::Ones, vec![], d, span))
+                Ok(self.node(Op::Ones, vec![], d, span))
             }
             ExprKind::Indicator(a) => {
                 let a = self.expr(a)?;
                 let d = a.dims;
-                Ok(self.node(TOp::Func(Func::Step), vec![a], d, span))
+                Ok(self.node(Op::Func(Func::Step), vec![a], d, span))
             }
             ExprKind::Upstream { of, wrt } => {
                 // An adjoint the answer names in its `where` clause.
@@ -1285,7 +1105,7 @@ impl Checker {
                 }
                 let w = self.name(wrt, span)?;
                 let d = w.dims;
-                Ok(self.node(TOp::Upstream(of.clone()), vec![w], d, span))
+                Ok(self.node(Op::Upstream(of.clone()), vec![w], d, span))
             }
             ExprKind::Add(a, b) => {
                 let (a, b) = (self.expr(a)?, self.expr(b)?);
@@ -1315,18 +1135,18 @@ impl Checker {
                     ));
                 }
                 let d = a.dims;
-                Ok(self.node(TOp::Had, vec![a, b], d, span))
+                Ok(self.node(Op::Had, vec![a, b], d, span))
             }
             ExprKind::Kron(a, b) => {
                 let (a, b) = (self.expr(a)?, self.expr(b)?);
                 let r = self.u.mul(a.dims.0, b.dims.0);
                 let c = self.u.mul(a.dims.1, b.dims.1);
-                Ok(self.node(TOp::Kron, vec![a, b], (r, c), span))
+                Ok(self.node(Op::Kron, vec![a, b], (r, c), span))
             }
             ExprKind::Frac(a, b) => {
                 if let Some(q) = self.constant(e) {
                     let d = self.scalar_dims();
-                    return Ok(self.node(TOp::Const(q), vec![], d, span));
+                    return Ok(self.node(Op::Const(q), vec![], d, span));
                 }
                 let (a, b) = (self.expr(a)?, self.expr(b)?);
                 self.div(a, b, span)
@@ -1334,14 +1154,14 @@ impl Checker {
             ExprKind::Transpose(a) => {
                 let a = self.expr(a)?;
                 let d = (a.dims.1, a.dims.0);
-                Ok(self.node(TOp::Transpose, vec![a], d, span))
+                Ok(self.node(Op::Transpose, vec![a], d, span))
             }
             ExprKind::InvTranspose(a) => {
                 let a = self.expr(a)?;
                 self.require_square(&a, "an inverse")?;
                 let d = (a.dims.1, a.dims.0);
-                let t = self.node(TOp::Transpose, vec![a], d, span);
-                Ok(self.node(TOp::Inv, vec![t], d, span))
+                let t = self.node(Op::Transpose, vec![a], d, span);
+                Ok(self.node(Op::Inv, vec![t], d, span))
             }
             ExprKind::Power(base, ex) => self.power(base, ex, span),
             ExprKind::ElemPower(base, ex) => {
@@ -1354,7 +1174,7 @@ impl Checker {
                     .at(ex.span)
                 })?;
                 let d = b.dims;
-                Ok(self.node(TOp::Pow(q), vec![b], d, span))
+                Ok(self.node(Op::Pow(q), vec![b], d, span))
             }
             ExprKind::Apply(f, a) => self.apply(*f, a, span),
             ExprKind::Apply2(f, a, b) => self.apply2(*f, a, b, span),
@@ -1379,7 +1199,7 @@ impl Checker {
                     _ => {}
                 }
                 let d = self.scalar_dims();
-                Ok(self.node(TOp::Norm, vec![a], d, span))
+                Ok(self.node(Op::Norm, vec![a], d, span))
             }
             ExprKind::Det(a) => {
                 let a = self.expr(a)?;
@@ -1392,7 +1212,7 @@ impl Checker {
                 }
                 self.require_square(&a, "a determinant")?;
                 let d = self.scalar_dims();
-                Ok(self.node(TOp::Det, vec![a], d, span))
+                Ok(self.node(Op::Det, vec![a], d, span))
             }
             ExprKind::Call(n, arg) => self.try_call(n, arg, span)?.ok_or_else(|| {
                 Diagnostic::new(
@@ -1413,9 +1233,9 @@ impl Checker {
     fn neg(&mut self, a: TExpr) -> TExpr {
         let span = a.span;
         let d = self.scalar_dims();
-        let m1 = self.node(TOp::Const(-Q::one()), vec![], d, span);
+        let m1 = self.node(Op::Const(-Q::one()), vec![], d, span);
         let dims = a.dims;
-        self.node(TOp::Mul, vec![m1, a], dims, span)
+        self.node(Op::Mul, vec![m1, a], dims, span)
     }
 
     fn add(&mut self, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
@@ -1430,17 +1250,17 @@ impl Checker {
             }
             a.dims
         };
-        Ok(self.node(TOp::Add, vec![a, b], dims, span))
+        Ok(self.node(Op::Add, vec![a, b], dims, span))
     }
 
     fn mul(&mut self, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
         if self.is_scalar(&a) {
             let d = b.dims;
-            return Ok(self.node(TOp::Mul, vec![a, b], d, span));
+            return Ok(self.node(Op::Mul, vec![a, b], d, span));
         }
         if self.is_scalar(&b) {
             let d = a.dims;
-            return Ok(self.node(TOp::Mul, vec![a, b], d, span));
+            return Ok(self.node(Op::Mul, vec![a, b], d, span));
         }
         if self.is_vector(&a) && self.is_vector(&b) {
             let (sa, sb) = (self.describe(&a), self.describe(&b));
@@ -1462,14 +1282,14 @@ impl Checker {
             ));
         }
         let d = (a.dims.0, b.dims.1);
-        Ok(self.node(TOp::Mul, vec![a, b], d, span))
+        Ok(self.node(Op::Mul, vec![a, b], d, span))
     }
 
     fn div(&mut self, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
         self.require_scalar(&b, "a divisor")?;
         let bs = b.span;
         let d = self.scalar_dims();
-        let inv = self.node(TOp::Pow(-Q::one()), vec![b], d, bs);
+        let inv = self.node(Op::Pow(-Q::one()), vec![b], d, bs);
         self.mul(a, inv, span)
     }
 
@@ -1630,7 +1450,7 @@ impl Checker {
                     if *had {
                         c.u.unify(a.dims.0, b.dims.0);
                         let d = a.dims;
-                        Ok(c.node(TOp::Had, vec![a, b], d, s))
+                        Ok(c.node(Op::Had, vec![a, b], d, s))
                     } else {
                         c.mul(a, b, s)
                     }
@@ -1661,18 +1481,18 @@ impl Checker {
             self.function(n, span)?;
             let a = self.expr(arg)?;
             let d = a.dims;
-            return Ok(Some(self.node(TOp::Call(n.clone()), vec![a], d, span)));
+            return Ok(Some(self.node(Op::Call(n.clone()), vec![a], d, span)));
         }
         if is_sigma && !self.free.contains_key(n) {
             let a = self.expr(arg)?;
             let d = a.dims;
-            return Ok(Some(self.node(TOp::Func(Func::Sigmoid), vec![a], d, span)));
+            return Ok(Some(self.node(Op::Func(Func::Sigmoid), vec![a], d, span)));
         }
         if self.applied_only.contains(n) {
             let a = self.expr(arg)?;
             self.opaque.insert(n.clone());
             let d = self.scalar_dims();
-            return Ok(Some(self.node(TOp::Opaque(n.clone()), vec![a], d, span)));
+            return Ok(Some(self.node(Op::Opaque(n.clone()), vec![a], d, span)));
         }
         Ok(None)
     }
@@ -1688,7 +1508,7 @@ impl Checker {
             {
                 let a = self.expr(ex)?;
                 let d = a.dims;
-                return Ok(self.node(TOp::Func(Func::Exp), vec![a], d, span));
+                return Ok(self.node(Op::Func(Func::Exp), vec![a], d, span));
             }
         }
         let q = self.constant(ex).ok_or_else(|| {
@@ -1707,13 +1527,13 @@ impl Checker {
                     nrm.args.into_iter().next().ok_or_else(|| {
                         Diagnostic::new(ErrorKind::Internal, "norm without argument")
                     })?;
-                return Ok(self.node(TOp::NormSq, vec![inner], d, span));
+                return Ok(self.node(Op::NormSq, vec![inner], d, span));
             }
         }
         let b = self.expr(base)?;
         if self.is_scalar(&b) {
             let d = b.dims;
-            return Ok(self.node(TOp::Pow(q), vec![b], d, span));
+            return Ok(self.node(Op::Pow(q), vec![b], d, span));
         }
         if self.is_vector(&b) || !self.u.unify(b.dims.0, b.dims.1) {
             let s = self.describe(&b);
@@ -1737,14 +1557,14 @@ impl Checker {
         })?;
         let d = b.dims;
         let base_t = if k.is_negative() {
-            self.node(TOp::Inv, vec![b], d, span)
+            self.node(Op::Inv, vec![b], d, span)
         } else {
             b
         };
         Ok(match mag {
-            0 => self.node(TOp::Identity, vec![], d, span),
+            0 => self.node(Op::Identity, vec![], d, span),
             1 => base_t,
-            m => self.node(TOp::MatPow(m), vec![base_t], d, span),
+            m => self.node(Op::MatPow(m), vec![base_t], d, span),
         })
     }
 
@@ -1754,8 +1574,8 @@ impl Checker {
         let (x, y) = (self.expr(a)?, self.expr(b)?);
         let (p, q) = (self.u.fresh(), self.u.fresh());
         let (op, g, known, out) = match f {
-            Builtin::KronL => (TOp::KronL, &x, &y, true),
-            Builtin::KronR => (TOp::KronR, &y, &x, false),
+            Builtin::KronL => (Op::KronL, &x, &y, true),
+            Builtin::KronR => (Op::KronR, &y, &x, false),
             _ => {
                 return Err(
                     Diagnostic::new(ErrorKind::Shape, "this function takes one argument").at(span),
@@ -1793,13 +1613,13 @@ impl Checker {
                 let x = self.expr(x)?;
                 self.require_square(&x, "a log-determinant")?;
                 let d = self.scalar_dims();
-                return Ok(self.node(TOp::LogDet, vec![x], d, span));
+                return Ok(self.node(Op::LogDet, vec![x], d, span));
             }
         }
         let x = self.expr(a)?;
         let elementwise = |fu: Func, c: &mut Checker, x: TExpr| {
             let d = x.dims;
-            Ok(c.node(TOp::Func(fu), vec![x], d, span))
+            Ok(c.node(Op::Func(fu), vec![x], d, span))
         };
         match f {
             Builtin::Exp => elementwise(Func::Exp, self, x),
@@ -1813,21 +1633,21 @@ impl Checker {
             Builtin::Det => {
                 self.require_square(&x, "a determinant")?;
                 let d = self.scalar_dims();
-                Ok(self.node(TOp::Det, vec![x], d, span))
+                Ok(self.node(Op::Det, vec![x], d, span))
             }
             Builtin::Trace => {
                 self.require_square(&x, "a trace")?;
                 let d = self.scalar_dims();
-                Ok(self.node(TOp::Trace, vec![x], d, span))
+                Ok(self.node(Op::Trace, vec![x], d, span))
             }
             Builtin::Sum => {
                 let d = self.scalar_dims();
-                Ok(self.node(TOp::Sum, vec![x], d, span))
+                Ok(self.node(Op::Sum, vec![x], d, span))
             }
             Builtin::Inv => {
                 self.require_square(&x, "an inverse")?;
                 let d = x.dims;
-                Ok(self.node(TOp::Inv, vec![x], d, span))
+                Ok(self.node(Op::Inv, vec![x], d, span))
             }
             Builtin::Diag => {
                 if self.is_scalar(&x) {
@@ -1839,17 +1659,17 @@ impl Checker {
                 }
                 if self.is_vector(&x) {
                     let d = (x.dims.0, x.dims.0);
-                    Ok(self.node(TOp::Diag, vec![x], d, span))
+                    Ok(self.node(Op::Diag, vec![x], d, span))
                 } else {
                     self.require_square(&x, "`\\mathrm{diag}` of a matrix")?;
                     let d = (x.dims.0, self.u.one());
-                    Ok(self.node(TOp::DiagPart, vec![x], d, span))
+                    Ok(self.node(Op::DiagPart, vec![x], d, span))
                 }
             }
             Builtin::Vec => {
                 let r = self.u.mul(x.dims.0, x.dims.1);
                 let d = (r, self.u.one());
-                Ok(self.node(TOp::Vec, vec![x], d, span))
+                Ok(self.node(Op::Vec, vec![x], d, span))
             }
             Builtin::Unvec => {
                 if !self.is_vector(&x) {
@@ -1869,7 +1689,7 @@ impl Checker {
                     )
                     .at(span));
                 }
-                Ok(self.node(TOp::Unvec, vec![x], (r, c), span))
+                Ok(self.node(Op::Unvec, vec![x], (r, c), span))
             }
             Builtin::KronL | Builtin::KronR => Err(Diagnostic::new(
                 ErrorKind::Shape,
@@ -1887,10 +1707,10 @@ impl Checker {
                 }
                 if f == Builtin::Softmax {
                     let d = x.dims;
-                    Ok(self.node(TOp::Softmax, vec![x], d, span))
+                    Ok(self.node(Op::Softmax, vec![x], d, span))
                 } else {
                     let d = self.scalar_dims();
-                    Ok(self.node(TOp::LogSumExp, vec![x], d, span))
+                    Ok(self.node(Op::LogSumExp, vec![x], d, span))
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! One error type for every stage: a kind, a message, the spans involved,
 //! and notes. Rendered with a code frame by [`Diagnostic::render`].
 
-use crate::syntax::span::Span;
+use crate::core::span::Span;
 use std::fmt;
 
 /// What went wrong, by stage. Every kind maps to exit status 2.

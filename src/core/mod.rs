@@ -1,0 +1,8 @@
+//! Floor 1: the vocabulary every stage shares. Spans and diagnostics, names
+//! and their spellings, shapes and their rules, the operators.
+
+pub mod diagnostic;
+pub mod name;
+pub mod op;
+pub mod shape;
+pub mod span;
