@@ -1,0 +1,150 @@
+//! Dimension unification: union-find over dimension variables, each
+//! bound to 1, a number, a symbol or a product of two.
+
+use super::*;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum DimBound {
+    Free,
+    One,
+    Num(u64),
+    Sym(usize),
+    Mul(DVar, DVar),
+}
+
+/// Union-find over dimension variables.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Unifier {
+    pub(super) parent: Vec<DVar>,
+    pub(super) bound: Vec<DimBound>,
+    pub(super) syms: Vec<String>,
+}
+
+impl Unifier {
+    pub(super) fn fresh(&mut self) -> DVar {
+        self.parent.push(self.parent.len());
+        self.bound.push(DimBound::Free);
+        self.parent.len() - 1
+    }
+    pub(super) fn one(&mut self) -> DVar {
+        let v = self.fresh();
+        self.bound[v] = DimBound::One;
+        v
+    }
+    pub(super) fn num(&mut self, n: u64) -> DVar {
+        if n == 1 {
+            return self.one();
+        }
+        let v = self.fresh();
+        self.bound[v] = DimBound::Num(n);
+        v
+    }
+    pub(super) fn sym(&mut self, s: &str) -> DVar {
+        let i = match self.syms.iter().position(|x| x == s) {
+            Some(i) => i,
+            None => {
+                self.syms.push(s.to_string());
+                self.syms.len() - 1
+            }
+        };
+        let v = self.fresh();
+        self.bound[v] = DimBound::Sym(i);
+        v
+    }
+    pub(super) fn mul(&mut self, a: DVar, b: DVar) -> DVar {
+        if self.is_one(a) {
+            return b;
+        }
+        if self.is_one(b) {
+            return a;
+        }
+        let v = self.fresh();
+        self.bound[v] = DimBound::Mul(a, b);
+        v
+    }
+    pub(super) fn find(&mut self, v: DVar) -> DVar {
+        let mut r = v;
+        while self.parent[r] != r {
+            r = self.parent[r];
+        }
+        let mut c = v;
+        while self.parent[c] != r {
+            let n = self.parent[c];
+            self.parent[c] = r;
+            c = n;
+        }
+        r
+    }
+    pub(super) fn is_one(&mut self, v: DVar) -> bool {
+        let r = self.find(v);
+        self.bound[r] == DimBound::One
+    }
+    /// Unify; false on a conflict.
+    pub(super) fn unify(&mut self, a: DVar, b: DVar) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return true;
+        }
+        let (ba, bb) = (self.bound[ra], self.bound[rb]);
+        let merged = match (ba, bb) {
+            (DimBound::Free, x) | (x, DimBound::Free) => x,
+            (DimBound::One, DimBound::One) => DimBound::One,
+            (DimBound::Num(x), DimBound::Num(y)) if x == y => ba,
+            (DimBound::Sym(x), DimBound::Sym(y)) if x == y => ba,
+            (DimBound::Mul(a1, b1), DimBound::Mul(a2, b2)) => {
+                if !(self.unify(a1, a2) && self.unify(b1, b2)) {
+                    return false;
+                }
+                ba
+            }
+            _ => return false,
+        };
+        let (ra, rb) = (self.find(ra), self.find(rb));
+        self.parent[rb] = ra;
+        self.bound[ra] = merged;
+        true
+    }
+}
+
+pub(super) fn shape_of(u: &mut Unifier, names: &HashMap<DVar, String>, d: (DVar, DVar)) -> Shape {
+    Shape {
+        rows: dim_of(u, names, d.0),
+        cols: dim_of(u, names, d.1),
+    }
+}
+
+pub(super) fn dim_of(u: &mut Unifier, names: &HashMap<DVar, String>, v: DVar) -> Dim {
+    let r = u.find(v);
+    match u.bound[r] {
+        DimBound::One => Dim::One,
+        DimBound::Num(n) => Dim::Num(n),
+        DimBound::Sym(i) => Dim::Sym(u.syms[i].clone()),
+        DimBound::Mul(a, b) => {
+            Dim::Mul(Box::new(dim_of(u, names, a)), Box::new(dim_of(u, names, b)))
+        }
+        DimBound::Free => Dim::Sym(names.get(&r).cloned().unwrap_or_else(|| format!("n{r}"))),
+    }
+}
+
+pub(super) fn dim_names(d: &DimAst) -> Vec<&Name> {
+    match d {
+        DimAst::Sym(n, _) => vec![n],
+        DimAst::Int(_) => vec![],
+        DimAst::Prod(ds) => ds.iter().flat_map(dim_names).collect(),
+    }
+}
+
+pub(super) fn dim_var(u: &mut Unifier, d: &DimAst) -> DVar {
+    match d {
+        DimAst::Int(k) => u.num(*k),
+        DimAst::Sym(s, _) => u.sym(&s.ident()),
+        DimAst::Prod(ds) => {
+            let mut acc = u.one();
+            for x in ds {
+                let v = dim_var(u, x);
+                acc = u.mul(acc, v);
+            }
+            acc
+        }
+    }
+}

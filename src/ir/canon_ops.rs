@@ -1,0 +1,435 @@
+//! The canonical form, part 2: transposes, inverses, powers, functions,
+//! traces and the other unary operations.
+
+use super::*;
+
+impl Graph {
+    /// Whether `id` is a vector or matrix of ones (`\mathbf{1}`, `\mathbf{1}\mathbf{1}^T`).
+    pub fn is_ones(&self, id: Id) -> bool {
+        match &self.nodes[id].op {
+            Op::Ones => true,
+            Op::Transpose => self.is_ones(self.nodes[id].kids[0]),
+            Op::Mul => {
+                let k = &self.nodes[id].kids;
+                self.is_ones(k[0]) && self.is_ones(k[1])
+            }
+            _ => false,
+        }
+    }
+
+    /// `\mathrm{diag}(A)` of a matrix; `\mathrm{diag}(a b^T) = a \odot b`.
+    pub fn diag_part(&mut self, a: Id) -> Id {
+        if self.nodes[a].op == Op::Identity {
+            let s = Shape {
+                rows: self.nodes[a].shape.rows.clone(),
+                cols: Dim::One,
+            };
+            return self.ones(&s);
+        }
+        let (coef, scalars, mats) = self.factors(a);
+        if let [u, vt] = mats.as_slice() {
+            if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
+                let v = self.t(*vt);
+                let h = self.had(*u, v);
+                let mut out = self.scale(coef, h);
+                for s in scalars {
+                    out = self.mul(s, out);
+                }
+                return out;
+            }
+        }
+        let rows = self.shape(a).rows.clone();
+        self.op_node(
+            Op::DiagPart,
+            vec![a],
+            Shape {
+                rows,
+                cols: Dim::One,
+            },
+        )
+    }
+
+    /// Whether `id` is symmetric (declared, or by structure: `X X^T`,
+    /// `A + A^T`, `K^{-1} Y Y^T K^{-1}`, inverses and sums of symmetric terms).
+    pub fn is_symmetric(&mut self, id: Id) -> bool {
+        if let Some(&b) = self.sym_cache.borrow().get(&id) {
+            return b;
+        }
+        let node = self.nodes[id].clone();
+        let r = if node.shape.is_scalar() {
+            true
+        } else if !node.shape.is_square() {
+            false
+        } else {
+            match &node.op {
+                Op::Var(n) => self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric),
+                Op::Def(_) | Op::Inv | Op::MatPow(_) => self.is_symmetric(node.kids[0]),
+                Op::Identity | Op::Zero | Op::Diag => true,
+                Op::Func(_) | Op::Call(_) | Op::Pow(_) => self.is_symmetric(node.kids[0]),
+                Op::Had | Op::Kron => {
+                    self.is_symmetric(node.kids[0]) && self.is_symmetric(node.kids[1])
+                }
+                Op::Transpose => self.is_symmetric(node.kids[0]),
+                Op::Add => {
+                    let terms = self.terms(id);
+                    if terms.iter().all(|(_, t)| self.is_symmetric(*t)) {
+                        true
+                    } else {
+                        // A + A^T: the transposed terms are the same multiset.
+                        let mut tt: Vec<(Q, Id)> = terms
+                            .iter()
+                            .map(|(c, t)| (c.clone(), self.t_nosym(*t)))
+                            .collect();
+                        let mut orig = terms.clone();
+                        tt.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+                        orig.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+                        tt == orig
+                    }
+                }
+                Op::Mul => {
+                    let (_, _, mats) = self.factors(id);
+                    let k = mats.len();
+                    if k == 0 {
+                        true
+                    } else {
+                        let mut ok = true;
+                        for i in 0..k.div_ceil(2) {
+                            let j = k - 1 - i;
+                            if i == j {
+                                ok &= self.is_symmetric(mats[i]);
+                            } else {
+                                let ti = self.t(mats[i]);
+                                ok &= ti == mats[j];
+                            }
+                            if !ok {
+                                break;
+                            }
+                        }
+                        ok
+                    }
+                }
+                _ => false,
+            }
+        };
+        self.sym_cache.borrow_mut().insert(id, r);
+        r
+    }
+
+    /// Transpose without consulting symmetry of `id` itself (for the A + A^T test).
+    pub(super) fn t_nosym(&mut self, id: Id) -> Id {
+        let node = self.nodes[id].clone();
+        if node.shape.is_scalar() {
+            return id;
+        }
+        match &node.op {
+            Op::Mul | Op::Transpose | Op::Inv | Op::Had | Op::Kron | Op::MatPow(_) => self.t(id),
+            Op::Identity | Op::Diag => id,
+            Op::Var(n) if self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric) => {
+                id
+            }
+            _ => {
+                let s = node.shape.t();
+                self.raw(Op::Transpose, vec![id], s)
+            }
+        }
+    }
+
+    /// `a^T`, pushed to the leaves.
+    pub fn t(&mut self, a: Id) -> Id {
+        let node = self.nodes[a].clone();
+        if node.shape.is_scalar() {
+            return a;
+        }
+        match &node.op {
+            Op::Transpose => return node.kids[0],
+            Op::Identity | Op::Diag | Op::Zero if node.shape.is_square() => return a,
+            Op::Zero => {
+                let s = node.shape.t();
+                return self.zero(&s);
+            }
+            Op::Mul => {
+                let (coef, scalars, mats) = self.factors(a);
+                let mut tm = Vec::new();
+                for m in mats.into_iter().rev() {
+                    tm.push(self.t(m));
+                }
+                let s = node.shape.t();
+                return self.build_product(coef, scalars, tm, &s);
+            }
+            Op::Inv => {
+                let k = node.kids[0];
+                let tk = self.t(k);
+                return self.inv(tk);
+            }
+            Op::MatPow(p) => {
+                let tk = self.t(node.kids[0]);
+                return self.raw(Op::MatPow(*p), vec![tk], node.shape.t());
+            }
+            Op::Had => {
+                let (x, y) = (self.t(node.kids[0]), self.t(node.kids[1]));
+                return self.had(x, y);
+            }
+            Op::Kron => {
+                let (x, y) = (self.t(node.kids[0]), self.t(node.kids[1]));
+                return self.kron(x, y);
+            }
+            _ => {}
+        }
+        if node.shape.is_square() && self.is_symmetric(a) {
+            return a;
+        }
+        let s = node.shape.t();
+        self.raw(Op::Transpose, vec![a], s)
+    }
+
+    /// `a^{-1}`.
+    pub fn inv(&mut self, a: Id) -> Id {
+        let node = self.nodes[a].clone();
+        if node.shape.is_scalar() {
+            return self.pow(a, -Q::one());
+        }
+        match &node.op {
+            Op::Inv => return node.kids[0],
+            Op::Identity => return a,
+            Op::Mul => {
+                let (coef, scalars, mats) = self.factors(a);
+                if mats.len() == 1 && (!coef.is_one() || !scalars.is_empty()) && !coef.is_zero() {
+                    let inner = self.inv(mats[0]);
+                    let mut out = self.scale(Q::one() / coef, inner);
+                    for s in scalars {
+                        let si = self.pow(s, -Q::one());
+                        out = self.mul(si, out);
+                    }
+                    return out;
+                }
+            }
+            _ => {}
+        }
+        self.raw(Op::Inv, vec![a], node.shape.clone())
+    }
+
+    /// `a^{q}` (scalar) or `a^{\odot q}` (elementwise).
+    pub fn pow(&mut self, a: Id, p: Q) -> Id {
+        if p.is_one() {
+            return a;
+        }
+        let node = self.nodes[a].clone();
+        if let Op::Const(c) = &node.op {
+            if p.is_integer() {
+                if let Some(k) = p.to_integer().to_i32().filter(|k| k.abs() <= 64) {
+                    if !(c.is_zero() && k < 0) {
+                        let v = num_traits::pow::pow(c.clone(), k.unsigned_abs() as usize);
+                        return self.konst(if k < 0 { Q::one() / v } else { v });
+                    }
+                }
+            }
+        }
+        if p.is_zero() && node.shape.is_scalar() {
+            return self.one();
+        }
+        if node.op == Op::Zero && p.is_positive() {
+            return a;
+        }
+        if let Op::Pow(p0) = &node.op {
+            if p.is_integer() {
+                return self.pow(node.kids[0], p0 * &p);
+            }
+        }
+        self.raw(Op::Pow(p), vec![a], node.shape.clone())
+    }
+
+    /// An elementwise built-in function.
+    pub fn func(&mut self, f: Func, a: Id) -> Id {
+        let s = self.nodes[a].shape.clone();
+        // Exact values at exact points: f(0) and \log(1).
+        if let Some(c) = self.const_value(a).cloned() {
+            let v = match f {
+                Func::Exp | Func::Cos if c.is_zero() => Some(Q::one()),
+                Func::Sin | Func::Tanh | Func::Sqrt | Func::Step if c.is_zero() => Some(Q::zero()),
+                Func::Sigmoid if c.is_zero() => Some(Q::new(1.into(), 2.into())),
+                Func::Relu => Some(if c.is_negative() {
+                    Q::zero()
+                } else {
+                    c.clone()
+                }),
+                Func::Log if c.is_one() => Some(Q::zero()),
+                _ => None,
+            };
+            if let Some(v) = v {
+                return self.konst(v);
+            }
+        }
+        // Of a zero matrix: the function's value at 0 in every entry, so
+        // that no zero of an unstated size is printed inside a function.
+        if self.nodes[a].op == Op::Zero {
+            match f {
+                Func::Exp | Func::Cos => return self.ones(&s),
+                Func::Sigmoid => {
+                    let ones = self.ones(&s);
+                    return self.scale(Q::new(1.into(), 2.into()), ones);
+                }
+                Func::Tanh | Func::Sin | Func::Relu | Func::Step | Func::Sqrt => {
+                    return self.zero(&s)
+                }
+                Func::Log => {}
+            }
+        }
+        self.raw(Op::Func(f), vec![a], s)
+    }
+
+    /// `\mathrm{tr}(a)`, with scalar factors pulled out.
+    pub fn trace(&mut self, a: Id) -> Id {
+        if self.is_scalar(a) {
+            return a;
+        }
+        match self.nodes[a].op {
+            Op::Identity => {
+                let d = self.nodes[a].shape.rows.clone();
+                return self.dim_scalar(&d);
+            }
+            // tr(A ⊗ B) = tr(A) tr(B)
+            Op::Kron
+                if self.nodes[a]
+                    .kids
+                    .iter()
+                    .all(|k| self.nodes[*k].shape.is_square()) =>
+            {
+                let (x, y) = (self.nodes[a].kids[0], self.nodes[a].kids[1]);
+                let (tx, ty) = (self.trace(x), self.trace(y));
+                return self.mul(tx, ty);
+            }
+            _ => {}
+        }
+        let (coef, scalars, mats) = self.factors(a);
+        if !coef.is_one() || !scalars.is_empty() {
+            let shape = self.nodes[a].shape.clone();
+            let m = self.build_product(Q::one(), vec![], mats, &shape);
+            let tr = self.trace(m);
+            let mut out = self.scale(coef, tr);
+            for s in scalars {
+                out = self.mul(s, out);
+            }
+            return out;
+        }
+        self.raw(Op::Trace, vec![a], Shape::scalar())
+    }
+
+    /// The user function `f` applied elementwise to `a`; of a zero matrix,
+    /// `f(0)` in every entry (so no zero of an unstated size is printed
+    /// inside an application).
+    pub fn call(&mut self, f: &Name, a: Id) -> Result<Id> {
+        let s = self.nodes[a].shape.clone();
+        if self.nodes[a].op == Op::Zero {
+            if let Some((param, body)) = self.fns.get(f).cloned() {
+                let zero = self.konst(Q::zero());
+                let at0 = self.substitute(body, &param, zero)?;
+                let constant = self
+                    .postorder(at0)
+                    .iter()
+                    .all(|&n| !matches!(self.nodes[n].op, Op::Var(_)));
+                if constant {
+                    let ones = self.ones(&s);
+                    return Ok(self.mul(at0, ones));
+                }
+            }
+        }
+        Ok(self.raw(Op::Call(f.clone()), vec![a], s))
+    }
+
+    /// `\mathrm{sum}(a)`; the sum of a matrix of ones is its number of
+    /// entries (`\mathrm{sum}(\mathbf{1}) = n`).
+    pub fn sum(&mut self, a: Id) -> Id {
+        if self.is_scalar(a) {
+            return a;
+        }
+        if self.is_ones(a) {
+            let s = self.nodes[a].shape.clone();
+            let (r, c) = (self.dim_scalar(&s.rows), self.dim_scalar(&s.cols));
+            return self.mul(r, c);
+        }
+        if self.nodes[a].op == Op::Identity {
+            let d = self.nodes[a].shape.rows.clone();
+            return self.dim_scalar(&d);
+        }
+        // sum(c u v^T) = c sum(u) sum(v): an outer product's entries.
+        let (coef, scalars, mats) = self.factors(a);
+        if let [x] = mats.as_slice() {
+            // Scalars come out of a sum: sum(c s X) = c s sum(X).
+            if *x != a && (self.is_ones(*x) || self.nodes[*x].op == Op::Identity) {
+                let mut out = self.sum(*x);
+                out = self.scale(coef, out);
+                for y in scalars {
+                    out = self.mul(y, out);
+                }
+                return out;
+            }
+        }
+        if let [u, vt] = mats.as_slice() {
+            if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
+                let v = self.t(*vt);
+                let (su, sv) = (self.sum(*u), self.sum(v));
+                let mut out = self.mul(su, sv);
+                out = self.scale(coef, out);
+                for x in scalars {
+                    out = self.mul(x, out);
+                }
+                return out;
+            }
+        }
+        self.raw(Op::Sum, vec![a], Shape::scalar())
+    }
+
+    /// `\mathrm{unvec}(v)` into `shape`: `\mathrm{unvec}(\mathrm{vec}(X)) = X`
+    /// and `\mathrm{unvec}(a \otimes b) = b a^T` (vec of an outer product,
+    /// Matrix Cookbook eq. 520).
+    pub fn unvec(&mut self, v: Id, shape: Shape) -> Id {
+        let node = self.nodes[v].clone();
+        match &node.op {
+            Op::Vec if self.nodes[node.kids[0]].shape == shape => return node.kids[0],
+            Op::Kron => {
+                let (a, b) = (node.kids[0], node.kids[1]);
+                let (sa, sb) = (self.nodes[a].shape.clone(), self.nodes[b].shape.clone());
+                if sa.cols == Dim::One
+                    && sb.cols == Dim::One
+                    && sb.rows == shape.rows
+                    && sa.rows == shape.cols
+                {
+                    let at = self.t(a);
+                    return self.mul(b, at);
+                }
+            }
+            _ => {}
+        }
+        self.raw(Op::Unvec, vec![v], shape)
+    }
+
+    /// A node of a structural operation. Linear ones of a zero operand are
+    /// zero (`\mathrm{vec}(0) = 0`), and `\mathrm{softmax}(0) = \frac{1}{n}
+    /// \mathbf{1}`, so that no zero of a vector shape is printed where a
+    /// reader cannot tell its size.
+    pub fn op_node(&mut self, op: Op, kids: Vec<Id>, shape: Shape) -> Id {
+        let zero_kid = kids.iter().any(|&k| self.nodes[k].op == Op::Zero);
+        let linear = matches!(
+            op,
+            Op::KronL | Op::KronR | Op::Unvec | Op::Vec | Op::Diag | Op::DiagPart
+        );
+        if zero_kid && linear {
+            return self.zero(&shape);
+        }
+        if op == Op::Diag && kids.len() == 1 && self.nodes[kids[0]].op == Op::Ones {
+            return self.identity(&shape.rows);
+        }
+        if zero_kid && op == Op::Softmax {
+            let n = self.dim_scalar(&shape.rows);
+            let inv = self.pow(n, -Q::one());
+            let ones = self.ones(&shape);
+            return self.mul(inv, ones);
+        }
+        self.raw(op, kids, shape)
+    }
+
+    /// A node of a fixed scalar-valued or shape-preserving operation.
+    pub fn unary(&mut self, op: Op, a: Id, shape: Shape) -> Id {
+        self.op_node(op, vec![a], shape)
+    }
+}

@@ -1,0 +1,252 @@
+//! Stage 3: the typed, hash-consed expression graph every later stage shares:
+//! storage and hash-consing here; the canonical form in [`canon`] and
+//! [`canon_ops`]; definitions folded back in [`fold`]; the typed tree
+//! lowered in [`lower`].
+//!
+//! Nodes are built only through smart constructors that keep a canonical
+//! form, so that equal expressions are the same node. Construction never
+//! changes meaning: every identity the constructors apply is listed here,
+//! and each has a named test that evaluates both sides on random instances
+//! (`tests/canon.rs`, with the non-goals beside the goals).
+//!
+//! | identity | constructor |
+//! |---|---|
+//! | `c (s A) (t B) = (c s t) A B`: scalars and constants to the front, sorted | `mul` |
+//! | an inner product `(x^T a)` is one scalar factor, never opened into a chain | `mul` |
+//! | `A I = A` between matrices; `I I = I` | `mul` |
+//! | `X X = X^2`, `X^{-1} X = I` for a square base only | `mul` |
+//! | `(A B)^{-1} = B^{-1} A^{-1}` only where factors then cancel | `mul` |
+//! | `\mathbf{1}^T \mathbf{1} = n` | `mul` |
+//! | `s^p s^q = s^{p+q}` for scalar factors | `mul` |
+//! | like terms collected, zero terms dropped, in first-seen order | `add` |
+//! | a sum whose matrix terms cancel keeps its shape: `\alpha + x - x = \alpha \mathbf{1}` | `add` |
+//! | `(A B)^T = B^T A^T`, `(A^T)^T = A`, `(A^{-1})^T = (A^T)^{-1}`, `(A \odot B)^T`, `(A \otimes B)^T` | `t` |
+//! | `K^T = K` for structurally symmetric `K` (`X X^T`, `A + A^T`, palindromic products); for a declared `\mathbb{S}` input only in answers | `t` |
+//! | `(A^{-1})^{-1} = A`, `I^{-1} = I`, `(c s A)^{-1} = c^{-1} s^{-1} A^{-1}` | `inv` |
+//! | `(x^p)^k = x^{pk}` for integer `k`; exact powers of constants | `pow` |
+//! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
+//! | `s \otimes A = s A`; constants out; `0 \otimes B = 0` | `kron` |
+//! | `\mathrm{tr}(s) = s`, `\mathrm{tr}(I_n) = n`, `\mathrm{tr}(A \otimes B) = \mathrm{tr} A\, \mathrm{tr} B`, scalars out | `trace` |
+//! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, scalars out | `sum` |
+//! | `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
+//! | `\mathrm{unvec}(\mathrm{vec}\, X) = X`, `\mathrm{unvec}(a \otimes b) = b a^T` | `unvec` |
+//! | linear operations of 0 are 0; `f(0)` of a zero matrix is `f(0) \mathbf{1}`; `\exp(0) = 1`, `\log(1) = 0`, … | `func`, `call`, `op_node` |
+//! | a subexpression equal to a definition's body is that defined name | `intern` |
+//!
+//! Non-goals (never applied): commutativity of matrix products, `(AB)^T =
+//! A^T B^T`, `\mathrm{tr}(AB) = \mathrm{tr} A\, \mathrm{tr} B`, `S^T = S` for a
+//! declared symmetric input inside the function being differentiated,
+//! merging equal vectors into a "power", splicing an inner product into a
+//! chain.
+
+use crate::check::{TExpr, TFn, Typed, VarInfo};
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::op::{Func, Op};
+use crate::core::shape::{Dim, Shape, Q};
+use crate::syntax::ast::Name;
+use num_bigint::BigInt;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+/// A node index.
+pub type Id = usize;
+
+/// One node: an operation, its children and its shape.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// The operation.
+    pub op: Op,
+    /// Children.
+    pub kids: Vec<Id>,
+    /// Shape.
+    pub shape: Shape,
+}
+
+/// Largest graph, in nodes.
+pub const MAX_NODES: usize = 200_000;
+
+/// Largest exact constant, in bits of numerator or denominator (1000 digits).
+pub const MAX_CONST_BITS: u64 = 3322;
+
+/// The expression graph of one document.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    memo: HashMap<Node, Id>,
+    /// Definitions' bodies, by name.
+    pub defs: BTreeMap<Name, Id>,
+    /// Definitions in dependency order.
+    pub def_order: Vec<Name>,
+    def_of_body: HashMap<Id, Name>,
+    folding: bool,
+    /// Free inputs with their facts.
+    pub vars: BTreeMap<Name, VarInfo>,
+    /// User functions: parameter and body.
+    pub fns: BTreeMap<Name, (Name, Id)>,
+    sym_cache: RefCell<HashMap<Id, bool>>,
+    /// Whether a declared symmetric input may be treated as symmetric
+    /// (`S^T = S`). Off while the document's own expressions are built: the
+    /// function differentiated is the one written, and its gradient is the
+    /// unconstrained one. On for answers, which are values at a symmetric
+    /// point.
+    point_symmetry: bool,
+    overflow: bool,
+    big_constant: bool,
+}
+
+mod canon;
+mod canon_ops;
+mod fold;
+mod lower;
+
+impl Graph {
+    /// An empty graph over the given inputs.
+    pub fn new(vars: BTreeMap<Name, VarInfo>) -> Graph {
+        Graph {
+            nodes: Vec::new(),
+            memo: HashMap::new(),
+            defs: BTreeMap::new(),
+            def_order: Vec::new(),
+            def_of_body: HashMap::new(),
+            folding: false,
+            vars,
+            fns: BTreeMap::new(),
+            sym_cache: RefCell::new(HashMap::new()),
+            point_symmetry: false,
+            overflow: false,
+            big_constant: false,
+        }
+    }
+
+    /// Allow (or forbid) declared symmetry of inputs in what is built next.
+    pub fn set_point_symmetry(&mut self, on: bool) {
+        if self.point_symmetry != on {
+            self.point_symmetry = on;
+            self.sym_cache.borrow_mut().clear();
+        }
+    }
+
+    /// Fail if a bound was hit while building.
+    pub fn check(&self) -> Result<()> {
+        if self.big_constant {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                "an exact constant grew past 1000 digits",
+            ));
+        }
+        if self.overflow {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                format!("the expression graph grew past {MAX_NODES} nodes"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The node `id`.
+    pub fn node(&self, id: Id) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// The operation of `id`.
+    pub fn op(&self, id: Id) -> &Op {
+        &self.nodes[id].op
+    }
+
+    /// The children of `id`.
+    pub fn kids(&self, id: Id) -> &[Id] {
+        &self.nodes[id].kids
+    }
+
+    /// The shape of `id`.
+    pub fn shape(&self, id: Id) -> &Shape {
+        &self.nodes[id].shape
+    }
+
+    /// Whether `id` is 1×1.
+    pub fn is_scalar(&self, id: Id) -> bool {
+        self.nodes[id].shape.is_scalar()
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub(super) fn intern_nofold(&mut self, n: Node) -> Id {
+        if let Some(&id) = self.memo.get(&n) {
+            return id;
+        }
+        if self.nodes.len() >= MAX_NODES {
+            self.overflow = true;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(n.clone());
+        self.memo.insert(n, id);
+        id
+    }
+
+    pub(super) fn intern(&mut self, n: Node) -> Id {
+        let id = self.intern_nofold(n);
+        if self.folding {
+            if let Some(name) = self.def_of_body.get(&id).cloned() {
+                let shape = self.nodes[id].shape.clone();
+                return self.intern_nofold(Node {
+                    op: Op::Def(name),
+                    kids: vec![id],
+                    shape,
+                });
+            }
+        }
+        id
+    }
+
+    /// Intern a node as is, never folding it into a defined name (teaching
+    /// views that show one operation per node).
+    pub fn raw_unfolded(&mut self, op: Op, kids: Vec<Id>, shape: Shape) -> Id {
+        self.intern_nofold(Node { op, kids, shape })
+    }
+
+    /// Intern a node as is (no normalisation).
+    pub fn raw(&mut self, op: Op, kids: Vec<Id>, shape: Shape) -> Id {
+        self.intern(Node { op, kids, shape })
+    }
+
+    /// Every node reachable from `root`, children before parents.
+    pub fn postorder(&self, root: Id) -> Vec<Id> {
+        let mut out = Vec::new();
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![(root, false)];
+        while let Some((id, done)) = stack.pop() {
+            if done {
+                out.push(id);
+                continue;
+            }
+            if seen[id] {
+                continue;
+            }
+            seen[id] = true;
+            stack.push((id, true));
+            for &k in self.nodes[id].kids.iter().rev() {
+                if !seen[k] {
+                    stack.push((k, false));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn dim_mul(a: &Dim, b: &Dim) -> Dim {
+    match (a, b) {
+        (Dim::One, x) | (x, Dim::One) => x.clone(),
+        (Dim::Num(x), Dim::Num(y)) => Dim::Num(x * y),
+        _ => Dim::Mul(Box::new(a.clone()), Box::new(b.clone())),
+    }
+}
