@@ -42,15 +42,10 @@ impl Checker {
                         cands.push((ha + hb, sb.clone(), false));
                     } else if sb.is_scalar() {
                         cands.push((ha + hb, sa.clone(), false));
-                    } else if sa.cols == sb.rows && !(sa.is_vector() && sb.is_vector()) {
-                        cands.push((
-                            ha + hb,
-                            Shape {
-                                rows: sa.rows.clone(),
-                                cols: sb.cols.clone(),
-                            },
-                            false,
-                        ));
+                    } else if let Some(s) =
+                        Shape::product(&sa, &sb).filter(|_| !(sa.is_vector() && sb.is_vector()))
+                    {
+                        cands.push((ha + hb, s, false));
                     }
                     if sa.is_vector() && sa == sb {
                         cands.push((ha + hb + 1, sa.clone(), true));

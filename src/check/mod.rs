@@ -123,7 +123,7 @@ impl Typed {
             DimBound::One => Dim::One,
             DimBound::Num(n) => Dim::Num(n),
             DimBound::Sym(i) => Dim::Sym(u.syms[i].clone()),
-            DimBound::Mul(a, b) => Dim::Mul(Box::new(self.dim(a)), Box::new(self.dim(b))),
+            DimBound::Mul(a, b) => Dim::mul(&self.dim(a), &self.dim(b)),
             DimBound::Free => Dim::Sym(
                 self.ctx
                     .anon_names

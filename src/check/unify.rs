@@ -58,6 +58,14 @@ impl Unifier {
         if self.is_one(b) {
             return a;
         }
+        // Known numbers multiply out: `2 \cdot 2` is the dimension 4.
+        if let (Some((x, sx)), Some((y, sy))) = (self.monomial(a), self.monomial(b)) {
+            if sx.is_empty() && sy.is_empty() {
+                if let Some(n) = x.checked_mul(y) {
+                    return self.num(n);
+                }
+            }
+        }
         let v = self.fresh();
         self.bound[v] = DimBound::Mul(a, b);
         v
@@ -79,6 +87,25 @@ impl Unifier {
         let r = self.find(v);
         self.bound[r] == DimBound::One
     }
+    /// A fully known dimension as number × sorted symbols (`None` while any
+    /// part is open): the one form two products are compared in, so that
+    /// `m n = n m` and `2 \cdot 2 = 4`.
+    pub(super) fn monomial(&mut self, v: DVar) -> Option<(u64, Vec<usize>)> {
+        let r = self.find(v);
+        match self.bound[r] {
+            DimBound::Free => None,
+            DimBound::One => Some((1, vec![])),
+            DimBound::Num(n) => Some((n, vec![])),
+            DimBound::Sym(i) => Some((1, vec![i])),
+            DimBound::Mul(a, b) => {
+                let (x, mut sx) = self.monomial(a)?;
+                let (y, sy) = self.monomial(b)?;
+                sx.extend(sy);
+                sx.sort_unstable();
+                Some((x.checked_mul(y)?, sx))
+            }
+        }
+    }
     /// Unify; false on a conflict.
     pub(super) fn unify(&mut self, a: DVar, b: DVar) -> bool {
         let (ra, rb) = (self.find(a), self.find(b));
@@ -86,6 +113,14 @@ impl Unifier {
             return true;
         }
         let (ba, bb) = (self.bound[ra], self.bound[rb]);
+        // Two known dimensions are equal when their canonical forms are.
+        if let (Some(ma), Some(mb)) = (self.monomial(ra), self.monomial(rb)) {
+            if ma != mb {
+                return false;
+            }
+            self.parent[rb] = ra;
+            return true;
+        }
         let merged = match (ba, bb) {
             (DimBound::Free, x) | (x, DimBound::Free) => x,
             (DimBound::One, DimBound::One) => DimBound::One,
@@ -119,9 +154,7 @@ pub(super) fn dim_of(u: &mut Unifier, names: &HashMap<DVar, String>, v: DVar) ->
         DimBound::One => Dim::One,
         DimBound::Num(n) => Dim::Num(n),
         DimBound::Sym(i) => Dim::Sym(u.syms[i].clone()),
-        DimBound::Mul(a, b) => {
-            Dim::Mul(Box::new(dim_of(u, names, a)), Box::new(dim_of(u, names, b)))
-        }
+        DimBound::Mul(a, b) => Dim::mul(&dim_of(u, names, a), &dim_of(u, names, b)),
         DimBound::Free => Dim::Sym(names.get(&r).cloned().unwrap_or_else(|| format!("n{r}"))),
     }
 }

@@ -20,6 +20,44 @@ pub enum Dim {
     Mul(Box<Dim>, Box<Dim>),
 }
 
+impl Dim {
+    /// The product of two dimensions in its one canonical form: numbers
+    /// multiplied out in front, then symbols in sorted order (`m n` and
+    /// `n m` are one dimension; `2 \cdot 2` is 4).
+    pub fn mul(a: &Dim, b: &Dim) -> Dim {
+        let mut coef: u64 = 1;
+        let mut syms: Vec<String> = Vec::new();
+        for d in [a, b] {
+            d.factors(&mut coef, &mut syms);
+        }
+        syms.sort();
+        let mut out = match coef {
+            1 => None,
+            n => Some(Dim::Num(n)),
+        };
+        for s in syms {
+            let s = Dim::Sym(s);
+            out = Some(match out {
+                None => s,
+                Some(acc) => Dim::Mul(Box::new(acc), Box::new(s)),
+            });
+        }
+        out.unwrap_or(Dim::One)
+    }
+
+    fn factors(&self, coef: &mut u64, syms: &mut Vec<String>) {
+        match self {
+            Dim::One => {}
+            Dim::Num(n) => *coef = coef.saturating_mul(*n),
+            Dim::Sym(s) => syms.push(s.clone()),
+            Dim::Mul(a, b) => {
+                a.factors(coef, syms);
+                b.factors(coef, syms);
+            }
+        }
+    }
+}
+
 impl fmt::Display for Dim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -67,6 +105,29 @@ impl Shape {
             cols: self.rows.clone(),
         }
     }
+    /// The shape of `a b`: a scaling when either side is 1×1, else a matrix
+    /// product, which needs `a`'s columns to be `b`'s rows (`None` if not).
+    pub fn product(a: &Shape, b: &Shape) -> Option<Shape> {
+        if a.is_scalar() {
+            Some(b.clone())
+        } else if b.is_scalar() {
+            Some(a.clone())
+        } else if a.cols == b.rows {
+            Some(Shape {
+                rows: a.rows.clone(),
+                cols: b.cols.clone(),
+            })
+        } else {
+            None
+        }
+    }
+    /// The shape of `a \otimes b`: rows and columns multiply.
+    pub fn kron(a: &Shape, b: &Shape) -> Shape {
+        Shape {
+            rows: Dim::mul(&a.rows, &b.rows),
+            cols: Dim::mul(&a.cols, &b.cols),
+        }
+    }
     /// JSON form: `[]`, `["n"]`, `["m", "n"]`.
     pub fn to_list(&self) -> Vec<String> {
         if self.is_scalar() {
@@ -88,5 +149,43 @@ impl fmt::Display for Shape {
         } else {
             write!(f, "{} × {}", self.rows, self.cols)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sym(s: &str) -> Dim {
+        Dim::Sym(s.into())
+    }
+
+    #[test]
+    fn products_of_dimensions_have_one_form() {
+        let (m, n) = (sym("m"), sym("n"));
+        assert_eq!(Dim::mul(&m, &n), Dim::mul(&n, &m));
+        assert_eq!(Dim::mul(&Dim::Num(2), &Dim::Num(2)), Dim::Num(4));
+        assert_eq!(Dim::mul(&Dim::One, &m), m);
+        let mn = Dim::mul(&m, &n);
+        assert_eq!(
+            Dim::mul(&Dim::mul(&mn, &Dim::Num(3)), &Dim::Num(2)),
+            Dim::mul(&Dim::Num(6), &Dim::mul(&n, &m))
+        );
+        // Non-goal: different sizes stay different.
+        assert_ne!(Dim::mul(&m, &m), Dim::mul(&m, &n));
+    }
+
+    #[test]
+    fn product_shapes() {
+        let s = |r: Dim, c: Dim| Shape { rows: r, cols: c };
+        let (m, n, k) = (sym("m"), sym("n"), sym("k"));
+        let a = s(m.clone(), n.clone());
+        let b = s(n.clone(), k.clone());
+        assert_eq!(Shape::product(&a, &b), Some(s(m.clone(), k.clone())));
+        assert_eq!(Shape::product(&b, &a), None);
+        assert_eq!(Shape::product(&Shape::scalar(), &a), Some(a.clone()));
+        let kr = Shape::kron(&a, &b);
+        assert_eq!(kr.rows, Dim::mul(&m, &n));
+        assert_eq!(kr.cols, Dim::mul(&n, &k));
     }
 }

@@ -430,16 +430,10 @@ impl Graph {
                 None => f,
                 Some(a) => {
                     let (sa, sf) = (self.nodes[a].shape.clone(), self.nodes[f].shape.clone());
-                    let s = if sa.is_scalar() {
-                        sf
-                    } else if sf.is_scalar() {
-                        sa
-                    } else {
-                        Shape {
-                            rows: sa.rows,
-                            cols: sf.cols,
-                        }
-                    };
+                    let s = Shape::product(&sa, &sf).unwrap_or(Shape {
+                        rows: sa.rows,
+                        cols: sf.cols,
+                    });
                     self.raw(Op::Mul, vec![a, f], s)
                 }
             });
@@ -492,16 +486,10 @@ impl Graph {
     /// `a b`: matrix product, or scaling when either is 1×1.
     pub fn mul(&mut self, a: Id, b: Id) -> Id {
         let (sa, sb) = (self.nodes[a].shape.clone(), self.nodes[b].shape.clone());
-        let shape = if sa.is_scalar() {
-            sb
-        } else if sb.is_scalar() {
-            sa
-        } else {
-            Shape {
-                rows: sa.rows,
-                cols: sb.cols,
-            }
-        };
+        let shape = Shape::product(&sa, &sb).unwrap_or(Shape {
+            rows: sa.rows,
+            cols: sb.cols,
+        });
         let (mut coef, mut s, mut m) = self.operand_factors(a);
         let (c2, s2, m2) = self.operand_factors(b);
         coef *= c2;
@@ -598,10 +586,7 @@ impl Graph {
         let (sa, sb) = (self.nodes[a].shape.clone(), self.nodes[b].shape.clone());
         let (ca, a) = self.split_coef(a);
         let (cb, b) = self.split_coef(b);
-        let s = Shape {
-            rows: dim_mul(&sa.rows, &sb.rows),
-            cols: dim_mul(&sa.cols, &sb.cols),
-        };
+        let s = Shape::kron(&sa, &sb);
         if self.nodes[a].op == Op::Zero || self.nodes[b].op == Op::Zero {
             return self.zero(&s);
         }

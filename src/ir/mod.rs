@@ -242,11 +242,3 @@ impl Graph {
         out
     }
 }
-
-fn dim_mul(a: &Dim, b: &Dim) -> Dim {
-    match (a, b) {
-        (Dim::One, x) | (x, Dim::One) => x.clone(),
-        (Dim::Num(x), Dim::Num(y)) => Dim::Num(x * y),
-        _ => Dim::Mul(Box::new(a.clone()), Box::new(b.clone())),
-    }
-}

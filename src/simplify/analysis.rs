@@ -3,7 +3,7 @@
 //! stops with an internal error, never a silent merge.
 
 use super::lang::{Mat, Rat};
-use crate::core::shape::{Dim, Shape, Q};
+use crate::core::shape::{Shape, Q};
 use egg::{Analysis, DidMerge, EGraph, Id};
 use num_traits::{One, Zero};
 use std::collections::HashMap;
@@ -45,13 +45,6 @@ pub struct Facts {
 
 /// The e-graph type.
 pub type EG = EGraph<Mat, Facts>;
-
-fn dim_mul(a: &Dim, b: &Dim) -> Dim {
-    match (a, b) {
-        (Dim::One, x) | (x, Dim::One) => x.clone(),
-        _ => Dim::Mul(Box::new(a.clone()), Box::new(b.clone())),
-    }
-}
 
 impl Analysis<Mat> for Facts {
     type Data = Data;
@@ -107,16 +100,12 @@ impl Analysis<Mat> for Facts {
                     (Some(x), Some(y)) => Some(x * y),
                     _ => None,
                 };
-                let shape = if a.shape.is_scalar() {
-                    b.shape.clone()
-                } else if b.shape.is_scalar() {
-                    a.shape.clone()
-                } else {
-                    Shape {
-                        rows: a.shape.rows.clone(),
-                        cols: b.shape.cols.clone(),
-                    }
-                };
+                // A rule that builds an ill-shaped product is a bug the
+                // checks below the rules prevent; keep the left rows then.
+                let shape = Shape::product(&a.shape, &b.shape).unwrap_or_else(|| Shape {
+                    rows: a.shape.rows.clone(),
+                    cols: b.shape.cols.clone(),
+                });
                 let symmetric = shape.is_scalar()
                     || (a.shape.is_scalar() && b.symmetric)
                     || (b.shape.is_scalar() && a.symmetric);
@@ -138,10 +127,7 @@ impl Analysis<Mat> for Facts {
             }
             Mat::Kron([a, b]) => {
                 let (a, b) = (d(a), d(b));
-                let shape = Shape {
-                    rows: dim_mul(&a.shape.rows, &b.shape.rows),
-                    cols: dim_mul(&a.shape.cols, &b.shape.cols),
-                };
+                let shape = Shape::kron(&a.shape, &b.shape);
                 Data {
                     shape,
                     symmetric: a.symmetric && b.symmetric,
