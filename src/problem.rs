@@ -94,7 +94,10 @@ impl Problem {
             src: src.to_string(),
             typed,
             graph,
-            limits: Default::default(),
+            limits: crate::simplify::Limits {
+                atom_tokens: print::tokens::atom_tokens,
+                ..Default::default()
+            },
         })
     }
 

@@ -6,7 +6,8 @@ mod common;
 
 use matcalc::numeric::eval::eval;
 use matcalc::numeric::fd::valid_instance;
-use matcalc::simplify::{provably_equal, token_count, Limits};
+use matcalc::print::tokens::token_count;
+use matcalc::simplify::{provably_equal, Limits};
 use matcalc::Problem;
 
 /// (fixture, variable, printed answer, reference) for every reference.

@@ -2,6 +2,7 @@
 
 pub mod latex;
 pub mod numpy;
+pub mod tokens;
 
 pub use latex::{
     answer_latex, answer_text, named_adjoints, to_latex, to_text, Style, TransposeStyle,

@@ -29,6 +29,15 @@ pub struct Limits {
     /// Most time (a safety net: the node and iteration limits bind first on
     /// every corpus problem, which keeps output deterministic).
     pub time: Duration,
+    /// The printed length of a node kept whole (a name, a function
+    /// application): extraction minimises the answer's printed length. The
+    /// pipeline hands in the printer's count; this stage prints nothing.
+    pub atom_tokens: fn(&mut Graph, NodeId) -> usize,
+}
+
+/// Without a printer, every atom counts one token.
+fn one_token(_: &mut Graph, _: NodeId) -> usize {
+    1
 }
 
 impl Default for Limits {
@@ -37,6 +46,7 @@ impl Default for Limits {
             nodes: 20_000,
             iters: 8,
             time: Duration::from_secs(5),
+            atom_tokens: one_token,
         }
     }
 }
@@ -59,6 +69,8 @@ struct Convert<'g> {
     expr: RecExpr<Mat>,
     /// Defined names met, with their bodies: (atom, body node).
     defs: Vec<(Id, NodeId)>,
+    /// An atom's printed length.
+    tokens: fn(&mut Graph, NodeId) -> usize,
 }
 
 impl Convert<'_> {
@@ -68,14 +80,14 @@ impl Convert<'_> {
             let shape = self.g.shape(id).clone();
             let symmetric = shape.is_square() && self.g.is_symmetric(id);
             let identity = *self.g.op(id) == Op::Identity;
-            let latex = crate::print::to_latex(self.g, id, Default::default());
+            let tokens = (self.tokens)(self.g, id).max(1);
             self.atoms.insert(
                 sym,
                 AtomFacts {
                     shape,
                     symmetric,
                     identity,
-                    tokens: token_count(&latex).max(1),
+                    tokens,
                 },
             );
         }
@@ -149,6 +161,7 @@ fn build(
     g: &mut Graph,
     roots: &[NodeId],
     explanations: bool,
+    limits: &Limits,
 ) -> (EG, Vec<Id>, Vec<RecExpr<Mat>>, HashMap<Symbol, NodeId>) {
     let mut conv = Convert {
         g,
@@ -156,6 +169,7 @@ fn build(
         memo: HashMap::new(),
         expr: RecExpr::default(),
         defs: Vec::new(),
+        tokens: limits.atom_tokens,
     };
     let root_ids: Vec<Id> = roots.iter().map(|&r| conv.add(r)).collect();
     let mut unions = Vec::new();
@@ -194,24 +208,6 @@ fn build(
     eg.rebuild();
     let classes = root_ids.iter().map(|r| map[usize::from(*r)]).collect();
     (eg, classes, standalone, atom_ids)
-}
-
-/// Tokens of a LaTeX string: commands, letters, digits, symbols.
-pub fn token_count(s: &str) -> usize {
-    let s = s.replace("\\left", "").replace("\\right", "");
-    let mut n = 0;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            while chars.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
-                chars.next();
-            }
-            n += 1;
-        } else if !c.is_whitespace() && c != '{' && c != '}' {
-            n += 1;
-        }
-    }
-    n
 }
 
 fn back(g: &mut Graph, expr: &RecExpr<Mat>, atoms: &HashMap<Symbol, NodeId>) -> Result<NodeId> {
@@ -255,6 +251,15 @@ fn describe(r: &Option<StopReason>) -> String {
     }
 }
 
+/// A runner over `eg` within `limits` (the one place bounds are applied).
+fn runner(eg: EG, limits: &Limits) -> Runner<Mat, Facts> {
+    Runner::<Mat, Facts>::new(Facts::default())
+        .with_egraph(eg)
+        .with_node_limit(limits.nodes)
+        .with_iter_limit(limits.iters)
+        .with_time_limit(limits.time)
+}
+
 /// Simplify `id` (an answer) by the rule groups.
 ///
 /// ```
@@ -263,12 +268,8 @@ fn describe(r: &Option<StopReason>) -> String {
 /// assert_eq!(p.latex(&a[0], Default::default()), "(B + B^T) x");
 /// ```
 pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified> {
-    let (eg, classes, _, atom_ids) = build(g, &[id], false);
-    let runner = Runner::<Mat, Facts>::new(Facts::default())
-        .with_egraph(eg)
-        .with_node_limit(limits.nodes)
-        .with_iter_limit(limits.iters)
-        .with_time_limit(limits.time)
+    let (eg, classes, _, atom_ids) = build(g, &[id], false, limits);
+    let runner = runner(eg, limits)
         .with_hook(|r| match &r.egraph.analysis.unsound {
             Some(m) => Err(format!("unsound merge: {m}")),
             None => Ok(()),
@@ -298,16 +299,12 @@ pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified
 
 /// Whether the rules (with commutativity) can prove `a = b` in one e-graph.
 pub fn provably_equal(g: &mut Graph, a: NodeId, b: NodeId, limits: &Limits) -> bool {
-    let (eg, classes, _, _) = build(g, &[a, b], false);
+    let (eg, classes, _, _) = build(g, &[a, b], false, limits);
     let (ra, rb) = (classes[0], classes[1]);
     if eg.find(ra) == eg.find(rb) {
         return eg.analysis.unsound.is_none();
     }
-    let runner = Runner::<Mat, Facts>::new(Facts::default())
-        .with_egraph(eg)
-        .with_node_limit(limits.nodes)
-        .with_iter_limit(limits.iters)
-        .with_time_limit(limits.time)
+    let runner = runner(eg, limits)
         .with_hook(move |r| {
             if r.egraph.analysis.unsound.is_some() || r.egraph.find(ra) == r.egraph.find(rb) {
                 Err("decided".into())
@@ -326,13 +323,9 @@ pub fn explain(g: &mut Graph, from: NodeId, to: NodeId, limits: &Limits) -> Opti
     if from == to {
         return Some(Vec::new());
     }
-    let (eg, classes, exprs, _) = build(g, &[from, to], true);
+    let (eg, classes, exprs, _) = build(g, &[from, to], true, limits);
     let (a, b) = (classes[0], classes[1]);
-    let mut runner = Runner::<Mat, Facts>::new(Facts::default())
-        .with_egraph(eg)
-        .with_node_limit(limits.nodes)
-        .with_iter_limit(limits.iters)
-        .with_time_limit(limits.time)
+    let mut runner = runner(eg, limits)
         .with_hook(move |r| {
             if r.egraph.find(a) == r.egraph.find(b) {
                 Err("connected".into())

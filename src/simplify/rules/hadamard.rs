@@ -2,16 +2,15 @@
 //! factoring over sums.
 
 use super::*;
-use egg::rewrite;
 
 /// The Hadamard group.
 #[rustfmt::skip]
-pub fn rules() -> Vec<Rewrite> {
+pub fn rules() -> Vec<Rule> {
     let mut v = vec![
-        rewrite!("hadamard-factor-left";  "(+ (had ?a ?b) (had ?a ?c))" => "(had ?a (+ ?b ?c))"),
-        rewrite!("hadamard-factor-right"; "(+ (had ?a ?c) (had ?b ?c))" => "(had (+ ?a ?b) ?c)"),
-        rewrite!("hadamard-scalar-out";   "(had (* ?s ?a) ?b)"          => "(* ?s (had ?a ?b))" if is_scalar("?s")),
+        rule!("hadamard-factor-left", "A ∘ B + A ∘ C = A ∘ (B + C)";  "(+ (had ?a ?b) (had ?a ?c))" => "(had ?a (+ ?b ?c))"),
+        rule!("hadamard-factor-right", "A ∘ B + A ∘ C = A ∘ (B + C)"; "(+ (had ?a ?c) (had ?b ?c))" => "(had (+ ?a ?b) ?c)"),
+        rule!("hadamard-scalar-out", "(cA) ∘ B = c (A ∘ B)";   "(had (* ?s ?a) ?b)"          => "(* ?s (had ?a ?b))" if is_scalar("?s")),
     ];
-    v.extend(rewrite!("hadamard-assoc"; "(had (had ?a ?b) ?c)" <=> "(had ?a (had ?b ?c))"));
+    v.extend(rules2!("hadamard-assoc", "(A ∘ B) ∘ C = A ∘ (B ∘ C)"; "(had (had ?a ?b) ?c)" <=> "(had ?a (had ?b ?c))"));
     v
 }

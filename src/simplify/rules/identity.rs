@@ -1,15 +1,14 @@
 //! Identity and unit laws.
 
 use super::*;
-use egg::rewrite;
 
 /// The identity group.
 #[rustfmt::skip]
-pub fn rules() -> Vec<Rewrite> {
+pub fn rules() -> Vec<Rule> {
     vec![
-        rewrite!("identity-left";         "(* ?i ?a)"     => "?a" if is_identity("?i") if not_scalar("?a")),
-        rewrite!("identity-right";        "(* ?a ?i)"     => "?a" if is_identity("?i") if not_scalar("?a")),
-        rewrite!("one-times";             "(* 1 ?a)"      => "?a"),
-        rewrite!("inverse-of-identity";   "(inv ?i)"      => "?i" if is_identity("?i")),
+        rule!("identity-left", "I A = A I = A";         "(* ?i ?a)"     => "?a" if is_identity("?i") if not_scalar("?a")),
+        rule!("identity-right", "I A = A I = A";        "(* ?a ?i)"     => "?a" if is_identity("?i") if not_scalar("?a")),
+        rule!("one-times", "1 A = A";             "(* 1 ?a)"      => "?a"),
+        rule!("inverse-of-identity", "I^{-1} = I";   "(inv ?i)"      => "?i" if is_identity("?i")),
     ]
 }

@@ -1,20 +1,19 @@
 //! Determinants and log-determinants (Matrix Cookbook eqs. 18–25).
 
 use super::*;
-use egg::rewrite;
 
 /// The determinant group.
 #[rustfmt::skip]
-pub fn rules() -> Vec<Rewrite> {
+pub fn rules() -> Vec<Rule> {
     vec![
         // eq. 18: det(AB) = det(A) det(B)
-        rewrite!("det-of-product";        "(det (* ?a ?b))"    => "(* (det ?a) (det ?b))" if both_square("?a", "?b")),
+        rule!("det-of-product", "det(AB) = det(A) det(B) (eq. 18)";        "(det (* ?a ?b))"    => "(* (det ?a) (det ?b))" if both_square("?a", "?b")),
         // eq. 19: det(A^{-1}) = 1/det(A)
-        rewrite!("det-of-inverse";        "(det (inv ?a))"     => "(inv (det ?a))"),
+        rule!("det-of-inverse", "det(A^{-1}) = 1/det(A) (eq. 19)";        "(det (inv ?a))"     => "(inv (det ?a))"),
         // eq. 20: det(A^T) = det(A)
-        rewrite!("det-of-transpose";      "(det (T ?a))"       => "(det ?a)"),
-        rewrite!("logdet-of-product";     "(logdet (* ?a ?b))" => "(+ (logdet ?a) (logdet ?b))" if both_square("?a", "?b")),
-        rewrite!("logdet-of-inverse";     "(logdet (inv ?a))"  => "(* -1 (logdet ?a))"),
-        rewrite!("logdet-of-transpose";   "(logdet (T ?a))"    => "(logdet ?a)"),
+        rule!("det-of-transpose", "det(A^T) = det(A) (eq. 20)";      "(det (T ?a))"       => "(det ?a)"),
+        rule!("logdet-of-product", "log|AB| = log|A| + log|B| (eq. 18)";     "(logdet (* ?a ?b))" => "(+ (logdet ?a) (logdet ?b))" if both_square("?a", "?b")),
+        rule!("logdet-of-inverse", "log|A^{-1}| = -log|A| (eq. 19)";     "(logdet (inv ?a))"  => "(* -1 (logdet ?a))"),
+        rule!("logdet-of-transpose", "log|A^T| = log|A| (eq. 20)";   "(logdet (T ?a))"    => "(logdet ?a)"),
     ]
 }

@@ -13,9 +13,39 @@ pub mod transpose;
 use super::analysis::{Facts, EG};
 use super::lang::Mat;
 use egg::{Id, Subst, Var};
+use std::collections::HashMap;
 
 /// A rewrite over the matrix language.
 pub type Rewrite = egg::Rewrite<Mat, Facts>;
+
+/// One rule and what it says, with its Matrix Cookbook equation where one
+/// applies: both written in the rule's own row.
+pub struct Rule {
+    /// The rewrite.
+    pub rewrite: Rewrite,
+    /// The identity it applies, as `steps` cites it.
+    pub cite: &'static str,
+}
+
+/// `rule!("name", "citation"; lhs => rhs [if cond]*)`.
+macro_rules! rule {
+    ($name:literal, $cite:literal; $($rest:tt)*) => {
+        $crate::simplify::rules::Rule {
+            rewrite: egg::rewrite!($name; $($rest)*),
+            cite: $cite,
+        }
+    };
+}
+
+/// `rules2!("name", "citation"; lhs <=> rhs)`: both directions, one citation.
+macro_rules! rules2 {
+    ($name:literal, $cite:literal; $($rest:tt)*) => {
+        egg::rewrite!($name; $($rest)*)
+            .into_iter()
+            .map(|rewrite| $crate::simplify::rules::Rule { rewrite, cite: $cite })
+    };
+}
+pub(crate) use {rule, rules2};
 
 fn var(s: &str) -> Var {
     s.parse()
@@ -104,17 +134,17 @@ pub fn is_simple(a: &str) -> impl Fn(&mut EG, Id, &Subst) -> bool {
 /// For proofs only: commutativity of `+` and `\odot`. Simplification leaves
 /// these out so that summands keep the order the derivation reached them in.
 #[rustfmt::skip]
-pub fn commutativity() -> Vec<Rewrite> {
+pub fn commutativity() -> Vec<Rule> {
     vec![
-        egg::rewrite!("sum-commutes";      "(+ ?a ?b)"   => "(+ ?b ?a)"),
-        egg::rewrite!("hadamard-commutes"; "(had ?a ?b)" => "(had ?b ?a)"),
+        rule!("sum-commutes", "A + B = B + A";      "(+ ?a ?b)"   => "(+ ?b ?a)"),
+        rule!("hadamard-commutes", "A ∘ B = B ∘ A"; "(had ?a ?b)" => "(had ?b ?a)"),
     ]
 }
 
 /// The proof rule set: every group and commutativity.
 pub fn for_proofs() -> Vec<Rewrite> {
     let mut v = all();
-    v.extend(commutativity());
+    v.extend(commutativity().into_iter().map(|r| r.rewrite));
     v
 }
 
@@ -133,62 +163,50 @@ pub fn for_proofs_once() -> &'static [Rewrite] {
 
 /// What a rule says, with its Matrix Cookbook equation where one applies.
 pub fn cite(rule: &str) -> &'static str {
-    match rule {
-        "transpose-involution" => "(A^T)^T = A",
-        "transpose-of-product" => "(AB)^T = B^T A^T (eq. 4)",
-        "transpose-of-sum" => "(A + B)^T = A^T + B^T (eq. 5)",
-        "transpose-of-inverse" | "transpose-of-inverse-rev" => "(A^{-1})^T = (A^T)^{-1} (eq. 6)",
-        "transpose-of-symmetric" => "S^T = S for symmetric S",
-        "transpose-of-scalar" => "a scalar is its own transpose",
-        "transpose-of-hadamard" => "(A ∘ B)^T = A^T ∘ B^T",
-        "transpose-of-kronecker" => "(A ⊗ B)^T = A^T ⊗ B^T (eq. 508)",
-        "inverse-involution" => "(A^{-1})^{-1} = A",
-        "inverse-cancel-left" | "inverse-cancel-right" => "A^{-1} A = A A^{-1} = I",
-        "inverse-of-product" => "(AB)^{-1} = B^{-1} A^{-1} (eq. 145)",
-        "inverse-of-scaled" => "(cA)^{-1} = c^{-1} A^{-1}",
-        "trace-cyclic" => "tr(AB) = tr(BA) (eq. 16)",
-        "trace-transpose" => "tr(A^T) = tr(A) (eq. 13)",
-        "trace-of-sum" => "tr(A + B) = tr(A) + tr(B) (eq. 14)",
-        "trace-of-scaled" => "tr(cA) = c tr(A)",
-        "trace-of-outer" => "tr(a b^T) = b^T a",
-        "trace-of-scalar" => "tr(a) = a for a scalar",
-        "scalar-commutes" => "a 1×1 factor commutes with everything",
-        "product-assoc-right" | "product-assoc-left" => "(AB)C = A(BC)",
-        "scalar-out-of-transpose" => "(cA)^T = c A^T",
-        "collect-like-terms" | "collect-scaled-left" | "collect-scaled-both" => {
-            "collect like terms"
-        }
-        "factor-left" => "A B + A C = A (B + C)",
-        "factor-right" => "A C + B C = (A + B) C",
-        "sum-assoc" | "sum-assoc-rev" => "(A + B) + C = A + (B + C)",
-        "hadamard-factor-left" | "hadamard-factor-right" => "A ∘ B + A ∘ C = A ∘ (B + C)",
-        "hadamard-scalar-out" => "(cA) ∘ B = c (A ∘ B)",
-        "hadamard-assoc" | "hadamard-assoc-rev" => "(A ∘ B) ∘ C = A ∘ (B ∘ C)",
-        "det-of-product" => "det(AB) = det(A) det(B) (eq. 18)",
-        "det-of-inverse" => "det(A^{-1}) = 1/det(A) (eq. 19)",
-        "det-of-transpose" => "det(A^T) = det(A) (eq. 20)",
-        "logdet-of-product" => "log|AB| = log|A| + log|B| (eq. 18)",
-        "logdet-of-inverse" => "log|A^{-1}| = -log|A| (eq. 19)",
-        "logdet-of-transpose" => "log|A^T| = log|A| (eq. 20)",
-        "identity-left" | "identity-right" => "I A = A I = A",
-        "one-times" => "1 A = A",
-        "inverse-of-identity" => "I^{-1} = I",
-        "sum-commutes" => "A + B = B + A",
-        "hadamard-commutes" => "A ∘ B = B ∘ A",
-        _ => "",
-    }
+    static TABLE: std::sync::LazyLock<HashMap<String, &'static str>> =
+        std::sync::LazyLock::new(|| {
+            groups()
+                .into_iter()
+                .flatten()
+                .chain(commutativity())
+                .map(|r| (r.rewrite.name.to_string(), r.cite))
+                .collect()
+        });
+    TABLE.get(rule).copied().unwrap_or("")
 }
 
-/// Every group, in a fixed order.
+/// Every group with its citations, in a fixed order.
+pub fn groups() -> Vec<Vec<Rule>> {
+    vec![
+        transpose::rules(),
+        inverse::rules(),
+        trace::rules(),
+        scalar::rules(),
+        sums::rules(),
+        hadamard::rules(),
+        logdet::rules(),
+        identity::rules(),
+    ]
+}
+
+/// Every group's rewrites, in a fixed order.
 pub fn all() -> Vec<Rewrite> {
-    let mut v = Vec::new();
-    v.extend(transpose::rules());
-    v.extend(inverse::rules());
-    v.extend(trace::rules());
-    v.extend(scalar::rules());
-    v.extend(sums::rules());
-    v.extend(hadamard::rules());
-    v.extend(logdet::rules());
-    v.extend(identity::rules());
-    v
+    groups().into_iter().flatten().map(|r| r.rewrite).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_cites_what_it_applies() {
+        let mut names = std::collections::BTreeSet::new();
+        for r in groups().into_iter().flatten().chain(commutativity()) {
+            let name = r.rewrite.name.to_string();
+            assert!(!r.cite.trim().is_empty(), "rule `{name}` has no citation");
+            assert_eq!(cite(&name), r.cite, "rule `{name}`");
+            assert!(names.insert(name.clone()), "rule `{name}` is defined twice");
+        }
+        assert_eq!(cite("no-such-rule"), "");
+    }
 }

@@ -2,15 +2,14 @@
 //! the regrouped product is well shaped.
 
 use super::*;
-use egg::rewrite;
 
 /// The scalar and product-association group.
 #[rustfmt::skip]
-pub fn rules() -> Vec<Rewrite> {
+pub fn rules() -> Vec<Rule> {
     vec![
-        rewrite!("scalar-commutes";       "(* ?a ?b)"             => "(* ?b ?a)" if is_scalar("?a")),
-        rewrite!("product-assoc-right";   "(* (* ?a ?b) ?c)"      => "(* ?a (* ?b ?c))" if can_multiply("?b", "?c")),
-        rewrite!("product-assoc-left";    "(* ?a (* ?b ?c))"      => "(* (* ?a ?b) ?c)" if can_multiply("?a", "?b")),
-        rewrite!("scalar-out-of-transpose"; "(T (* ?s ?a))"       => "(* ?s (T ?a))" if is_scalar("?s")),
+        rule!("scalar-commutes", "a 1×1 factor commutes with everything";       "(* ?a ?b)"             => "(* ?b ?a)" if is_scalar("?a")),
+        rule!("product-assoc-right", "(AB)C = A(BC)";   "(* (* ?a ?b) ?c)"      => "(* ?a (* ?b ?c))" if can_multiply("?b", "?c")),
+        rule!("product-assoc-left", "(AB)C = A(BC)";    "(* ?a (* ?b ?c))"      => "(* (* ?a ?b) ?c)" if can_multiply("?a", "?b")),
+        rule!("scalar-out-of-transpose", "(cA)^T = c A^T"; "(T (* ?s ?a))"       => "(* ?s (T ?a))" if is_scalar("?s")),
     ]
 }

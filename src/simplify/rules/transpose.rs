@@ -1,23 +1,22 @@
 //! Transpose rules (Matrix Cookbook eqs. 4–6 of §1.1).
 
 use super::*;
-use egg::rewrite;
 
 /// The transpose group.
 #[rustfmt::skip]
-pub fn rules() -> Vec<Rewrite> {
+pub fn rules() -> Vec<Rule> {
     let mut v = vec![
-        rewrite!("transpose-involution";  "(T (T ?a))"       => "?a"),
+        rule!("transpose-involution", "(A^T)^T = A";  "(T (T ?a))"       => "?a"),
         // eq. 4: (AB)^T = B^T A^T
-        rewrite!("transpose-of-product";  "(T (* ?a ?b))"    => "(* (T ?b) (T ?a))"),
+        rule!("transpose-of-product", "(AB)^T = B^T A^T (eq. 4)";  "(T (* ?a ?b))"    => "(* (T ?b) (T ?a))"),
         // eq. 5: (A + B)^T = A^T + B^T
-        rewrite!("transpose-of-sum";      "(T (+ ?a ?b))"    => "(+ (T ?a) (T ?b))"),
-        rewrite!("transpose-of-hadamard"; "(T (had ?a ?b))"  => "(had (T ?a) (T ?b))"),
-        rewrite!("transpose-of-kronecker";"(T (kron ?a ?b))" => "(kron (T ?a) (T ?b))"),
-        rewrite!("transpose-of-symmetric";"(T ?a)"           => "?a" if is_symmetric("?a")),
-        rewrite!("transpose-of-scalar";   "(T ?a)"           => "?a" if is_scalar("?a")),
+        rule!("transpose-of-sum", "(A + B)^T = A^T + B^T (eq. 5)";      "(T (+ ?a ?b))"    => "(+ (T ?a) (T ?b))"),
+        rule!("transpose-of-hadamard", "(A ∘ B)^T = A^T ∘ B^T"; "(T (had ?a ?b))"  => "(had (T ?a) (T ?b))"),
+        rule!("transpose-of-kronecker", "(A ⊗ B)^T = A^T ⊗ B^T (eq. 508)";"(T (kron ?a ?b))" => "(kron (T ?a) (T ?b))"),
+        rule!("transpose-of-symmetric", "S^T = S for symmetric S";"(T ?a)"           => "?a" if is_symmetric("?a")),
+        rule!("transpose-of-scalar", "a scalar is its own transpose";   "(T ?a)"           => "?a" if is_scalar("?a")),
     ];
     // eq. 6: (A^{-1})^T = (A^T)^{-1}
-    v.extend(rewrite!("transpose-of-inverse"; "(T (inv ?a))" <=> "(inv (T ?a))"));
+    v.extend(rules2!("transpose-of-inverse", "(A^{-1})^T = (A^T)^{-1} (eq. 6)"; "(T (inv ?a))" <=> "(inv (T ?a))"));
     v
 }
