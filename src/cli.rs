@@ -1,7 +1,10 @@
-//! The command line (INTERFACE.md): one function per command. Each returns
-//! the text for standard output and the exit status, or a diagnostic.
+//! The command line (docs/INTERFACE.md): one function per command, each
+//! with its own `--format` values. Each returns the text for standard
+//! output and the exit status, or a diagnostic; the printing itself lives
+//! in `print/` (JSON documents, SVG) and `teach/`.
 
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::print::json::{self, CheckResult, GradResult, SimplifyResult};
 use crate::print::numpy;
 use crate::print::TransposeStyle;
 use crate::problem::{Answer, Problem};
@@ -22,51 +25,195 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The commands.
+/// The commands. Each takes only the `--format` values it can write; clap
+/// refuses any other (exit 2) and lists the allowed ones.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Answer every query of a document (or the one given by --wrt/--of).
-    Grad(Common),
+    ///
+    /// Prints one `query = answer` line per query: the gradient of the
+    /// objective with respect to the variable, simplified, with defined
+    /// names kept. --format chooses LaTeX (the default), Unicode text, one
+    /// JSON document (each answer in LaTeX, text and NumPy, with its shape)
+    /// or a self-contained NumPy module with one function per query.
+    #[command(after_help = "\
+Exit status: 0 every query answered; 2 bad input (parse, shape, name, cycle,
+unsupported, limit, usage), with the message on standard error (and, with
+--format json, a JSON error object on standard output).
+
+Example:
+  matcalc grad examples/autoencoder.tex --format text")]
+    Grad(GradArgs),
     /// Check every answer against central finite differences; exit 1 on a failure.
-    Check(Common),
+    ///
+    /// Derives each answer, then compares it with Richardson-extrapolated
+    /// central finite differences on seeded random instances (--seed) and
+    /// prints the largest relative error of each, `ok` or `FAIL`. --format
+    /// chooses LaTeX lines (the default), Unicode text lines or one JSON
+    /// document.
+    #[command(after_help = "\
+Exit status: 0 every answer agrees with finite differences; 1 some answer
+does not; 2 bad input, with the message on standard error (and, with
+--format json, a JSON error object on standard output).
+
+Example:
+  matcalc check examples/gplvm.tex --seed 7")]
+    Check(CheckArgs),
     /// Simplify an expression (declarations may precede it).
-    Simplify(Common),
+    ///
+    /// Every bare expression of the document is simplified with the same
+    /// rules as answers and printed one per line. --format chooses LaTeX
+    /// (the default), Unicode text, one JSON document, or a NumPy module
+    /// with one function `expr_<i>` per expression.
+    #[command(after_help = "\
+Exit status: 0 simplified; 2 bad input, with the message on standard error
+(and, with --format json, a JSON error object on standard output).
+
+Example:
+  matcalc simplify -e 'A \\in \\mathbb{R}^{n \\times n}; (A^T)^T + A'")]
+    Simplify(SimplifyArgs),
     /// Judge an answer; exit 0 equivalent, 1 not equivalent or shape mismatch.
+    ///
+    /// Compares the LaTeX given with --answer with the derived gradient of
+    /// the document's one query (or the one --wrt/--of choose):
+    /// symbolically first, numerically on random instances only when no
+    /// proof is found, and it says which. --format chooses a verdict in
+    /// words with the expected answer in LaTeX (`latex`, the default, or
+    /// `text`) or one JSON document.
+    #[command(after_help = "\
+Exit status: 0 equivalent; 1 not equivalent or shape mismatch; 2 bad input
+in the document or the answer, with the message on standard error (and,
+with --format json, a JSON error object on standard output).
+
+Example:
+  matcalc grade examples/autoencoder.tex --answer '2 W (W^T W x - x) x^T'")]
     Grade(GradeArgs),
-    /// The derivation step by step (`--format latex|markdown|text|json`).
-    Steps(Common),
-    /// The computational graph (`--format dot|svg|json`; DOT by default).
-    Graph(Common),
+    /// The derivation step by step, as a model solution.
+    ///
+    /// The computational graph's nodes, each local gradient with its
+    /// identity, every path to the variable and its contribution, their
+    /// sum, the simplification rules used, and the answer. --format chooses
+    /// a LaTeX `align*` (the default), Markdown with inline LaTeX, Unicode
+    /// text, or one JSON document.
+    #[command(after_help = "\
+Exit status: 0 derived; 2 bad input, with the message on standard error
+(and, with --format json, a JSON error object on standard output).
+
+Example:
+  matcalc steps examples/autoencoder.tex --format markdown")]
+    Steps(StepsArgs),
+    /// The computational graph of the document's objectives.
+    ///
+    /// Shared subexpressions are drawn once, the variables of the queries
+    /// and the objectives marked. --format chooses Graphviz DOT (the
+    /// default), SVG rendered by Graphviz's `dot` program (which must be
+    /// installed), or one JSON document of nodes and edges.
+    #[command(after_help = "\
+Exit status: 0 drawn; 2 bad input, or --format svg without Graphviz, with
+the message on standard error (and, with --format json, a JSON error
+object on standard output).
+
+Example:
+  matcalc graph examples/swish-mlp.tex --format svg > swish-mlp.svg")]
+    Graph(GraphArgs),
 }
 
-/// `grade`'s options.
-#[derive(Args, Debug, Clone)]
-pub struct GradeArgs {
-    /// The answer to judge, in LaTeX.
-    #[arg(long, allow_hyphen_values = true)]
-    pub answer: String,
-    /// The common options.
-    #[command(flatten)]
-    pub common: Common,
+impl Command {
+    /// The options every command shares.
+    pub fn common(&self) -> &Common {
+        match self {
+            Command::Grad(a) => &a.common,
+            Command::Check(a) => &a.common,
+            Command::Simplify(a) => &a.common,
+            Command::Grade(a) => &a.common,
+            Command::Steps(a) => &a.common,
+            Command::Graph(a) => &a.common,
+        }
+    }
+
+    /// Whether the command writes JSON (so its errors are JSON too).
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Grad(a) => a.format == GradFormat::Json,
+            Command::Check(a) => a.format == CheckFormat::Json,
+            Command::Simplify(a) => a.format == SimplifyFormat::Json,
+            Command::Grade(a) => a.format == GradeFormat::Json,
+            Command::Steps(a) => a.format == StepsFormat::Json,
+            Command::Graph(a) => a.format == GraphFormat::Json,
+        }
+    }
 }
 
-/// Output notations.
+/// `grad`'s notations.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    /// LaTeX.
+pub enum GradFormat {
+    /// `query = answer` lines in LaTeX.
     Latex,
+    /// `∇_W L = answer` lines in Unicode text.
+    Text,
+    /// One JSON document: each answer in LaTeX, text and NumPy, with its shape.
+    Json,
+    /// A self-contained NumPy module, one function per query.
+    Numpy,
+}
+
+/// `check`'s notations.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// One line per answer, the answer in LaTeX.
+    Latex,
+    /// One line per answer, the answer in Unicode text.
+    Text,
+    /// One JSON document: each answer's relative error and verdict.
+    Json,
+}
+
+/// `simplify`'s notations.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SimplifyFormat {
+    /// One LaTeX line per expression.
+    Latex,
+    /// One Unicode text line per expression.
+    Text,
+    /// One JSON document: each expression in LaTeX and text, with its shape.
+    Json,
+    /// A NumPy module, one function `expr_<i>` per expression.
+    Numpy,
+}
+
+/// `grade`'s notations.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GradeFormat {
+    /// The verdict in words, the expected answer in LaTeX.
+    Latex,
+    /// The same as `latex` (the verdict is words; the expected answer stays LaTeX).
+    Text,
+    /// One JSON document: verdict, method, largest difference, notes, expected answer.
+    Json,
+}
+
+/// `steps`'s notations.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum StepsFormat {
+    /// A LaTeX `align*` derivation.
+    Latex,
+    /// Markdown with inline LaTeX.
+    Markdown,
     /// Plain Unicode text.
     Text,
-    /// One JSON document.
+    /// One JSON document, one derivation per query.
     Json,
-    /// A NumPy module.
-    Numpy,
-    /// Markdown with LaTeX (`steps`).
-    Markdown,
-    /// Graphviz DOT (`graph`).
+}
+
+/// `graph`'s notations.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
     Dot,
-    /// SVG through Graphviz's `dot` (`graph`).
+    /// SVG, rendered by Graphviz's `dot` program.
     Svg,
+    /// One JSON document of nodes and edges.
+    Json,
 }
 
 /// Transpose notation.
@@ -98,9 +245,6 @@ pub struct Common {
     /// The objective (`L`, `\mathcal{L}_1`).
     #[arg(long)]
     pub of: Option<String>,
-    /// Output notation.
-    #[arg(long, value_enum, default_value = "latex")]
-    pub format: Format,
     /// Transpose notation in LaTeX.
     #[arg(long, value_enum, default_value = "T")]
     pub transpose: Transpose,
@@ -109,19 +253,81 @@ pub struct Common {
     pub seed: u64,
 }
 
+/// `grad`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct GradArgs {
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = GradFormat::Latex)]
+    pub format: GradFormat,
+    /// The common options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `check`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Latex)]
+    pub format: CheckFormat,
+    /// The common options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `simplify`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct SimplifyArgs {
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = SimplifyFormat::Latex)]
+    pub format: SimplifyFormat,
+    /// The common options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `grade`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct GradeArgs {
+    /// The answer to judge, in LaTeX.
+    #[arg(long, allow_hyphen_values = true)]
+    pub answer: String,
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = GradeFormat::Latex)]
+    pub format: GradeFormat,
+    /// The common options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `steps`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct StepsArgs {
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = StepsFormat::Latex)]
+    pub format: StepsFormat,
+    /// The common options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `graph`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct GraphArgs {
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// The common options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
 /// What a command produced.
 pub struct Outcome {
     /// Standard output.
     pub stdout: String,
     /// Exit status (0 or 1; errors are 2).
     pub code: i32,
-}
-
-/// Pretty JSON with a final new line.
-fn json_out<T: serde::Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
 }
 
 /// Read the document: `-e`, a file, or `-` for standard input. Returns
@@ -193,32 +399,25 @@ fn fn_name(a: &Answer) -> String {
 }
 
 /// `matcalc grad`.
-pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
+pub fn grad(src: &str, a: &GradArgs) -> Result<Outcome> {
+    let c = &a.common;
     let mut p = Problem::new(src)?;
     let ans = answers(&mut p, c)?;
     let mut out = String::new();
-    match c.format {
-        f @ (Format::Markdown | Format::Dot | Format::Svg) => {
-            return Err(unsupported_format("grad", f))
-        }
-        Format::Latex => {
+    match a.format {
+        GradFormat::Latex => {
             for a in &ans {
                 let l = p.latex(a, tstyle(c));
                 let q = p.query_latex(&a.question).replace("^T", "");
                 out.push_str(&format!("{q} = {l}\n"));
             }
         }
-        Format::Text => {
+        GradFormat::Text => {
             for a in &ans {
-                let t = p.text(a);
-                out.push_str(&format!(
-                    "∇_{} {} = {t}\n",
-                    a.question.wrt.text(),
-                    a.question.of.text()
-                ));
+                out.push_str(&format!("{} = {}\n", query_text(a), p.text(a)));
             }
         }
-        Format::Numpy => {
+        GradFormat::Numpy => {
             let fns: Vec<numpy::Function> = ans
                 .iter()
                 .map(|a| numpy::Function {
@@ -228,51 +427,27 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
                 .collect();
             out = numpy::module(&p.graph, &fns)?;
         }
-        Format::Json => {
+        GradFormat::Json => {
             let mut results = Vec::new();
             for a in &ans {
-                let np = numpy::function(
-                    &p.graph,
-                    &numpy::Function {
-                        name: fn_name(a),
-                        id: a.id,
-                    },
-                )
-                .unwrap_or_else(|e| format!("# not available: {}", e.message));
-                results.push(serde_json::json!({
-                    "of": a.question.of.ident(),
-                    "wrt": a.question.wrt.ident(),
-                    "kind": a.kind,
-                    "shape": a.shape.to_list(),
-                    "latex": p.latex(a, tstyle(c)),
-                    "text": p.text(a),
-                    "numpy": np,
-                }));
+                let f = numpy::Function {
+                    name: fn_name(a),
+                    id: a.id,
+                };
+                // One answer NumPy cannot express leaves the others usable.
+                let np = numpy::function(&p.graph, &f)
+                    .unwrap_or_else(|e| format!("# not available: {}", e.message));
+                results.push(GradResult {
+                    of: a.question.of.ident(),
+                    wrt: a.question.wrt.ident(),
+                    kind: kind_name(a),
+                    shape: a.shape.to_list(),
+                    latex: p.latex(a, tstyle(c)),
+                    text: p.text(a),
+                    numpy: np,
+                });
             }
-            let mut notes: Vec<String> = ans
-                .iter()
-                .filter(|a| a.simplify_stop != "saturated")
-                .map(|a| {
-                    format!(
-                        "simplification of ∇_{} {} stopped at the {} ({} e-nodes); the answer is correct but may not be simplest",
-                        a.question.wrt.ident(),
-                        a.question.of.ident(),
-                        a.simplify_stop,
-                        a.egraph_nodes
-                    )
-                })
-                .collect();
-            for a in &ans {
-                for n in &a.notes {
-                    notes.push(format!(
-                        "∇_{} {}: {n}",
-                        a.question.wrt.ident(),
-                        a.question.of.ident()
-                    ));
-                }
-            }
-            let doc = serde_json::json!({"results": results, "notes": notes});
-            out = json_out(&doc);
+            out = json::to_string(&json::grad(&results, &answer_notes(&ans)));
         }
     }
     Ok(Outcome {
@@ -281,8 +456,50 @@ pub fn grad(src: &str, c: &Common) -> Result<Outcome> {
     })
 }
 
+/// `∇_W L`, the text form of a query.
+fn query_text(a: &Answer) -> String {
+    format!("∇_{} {}", a.question.wrt.text(), a.question.of.text())
+}
+
+/// `gradient`, `jacobian` or `hessian`, as the answer's kind serialises.
+fn kind_name(a: &Answer) -> String {
+    match serde_json::to_value(a.kind) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{:?}", a.kind).to_lowercase(),
+    }
+}
+
+/// The remarks JSON carries for a set of answers: simplifier runs that hit a
+/// bound, then each answer's own notes.
+fn answer_notes(ans: &[Answer]) -> Vec<String> {
+    let mut notes: Vec<String> = ans
+        .iter()
+        .filter(|a| a.simplify_stop != "saturated")
+        .map(|a| {
+            format!(
+                "simplification of ∇_{} {} stopped at the {} ({} e-nodes); the answer is correct but may not be simplest",
+                a.question.wrt.ident(),
+                a.question.of.ident(),
+                a.simplify_stop,
+                a.egraph_nodes
+            )
+        })
+        .collect();
+    for a in ans {
+        for n in &a.notes {
+            notes.push(format!(
+                "∇_{} {}: {n}",
+                a.question.wrt.ident(),
+                a.question.of.ident()
+            ));
+        }
+    }
+    notes
+}
+
 /// `matcalc check`.
-pub fn check(src: &str, c: &Common) -> Result<Outcome> {
+pub fn check(src: &str, args: &CheckArgs) -> Result<Outcome> {
+    let c = &args.common;
     let mut p = Problem::new(src)?;
     let ans = answers(&mut p, c)?;
     let mut out = String::new();
@@ -303,20 +520,27 @@ pub fn check(src: &str, c: &Common) -> Result<Outcome> {
         }
         let ok = worst < CHECK_TOLERANCE;
         failed |= !ok;
-        let q = p.query_latex(&a.question);
         let l = p.latex(a, tstyle(c));
-        rows.push(serde_json::json!({
-            "of": a.question.of.ident(), "wrt": a.question.wrt.ident(),
-            "latex": l, "rel_error": worst, "ok": ok, "notes": notes,
-        }));
+        let line = match args.format {
+            CheckFormat::Text => format!("{} = {}", query_text(a), p.text(a)),
+            _ => format!("{} = {l}", p.query_latex(&a.question)),
+        };
         out.push_str(&format!(
-            "{} {q} = {l}: relative error {worst:.1e} over {instances} instance{}\n",
+            "{} {line}: relative error {worst:.1e} over {instances} instance{}\n",
             if ok { "ok  " } else { "FAIL" },
             if instances == 1 { "" } else { "s" }
         ));
+        rows.push(CheckResult {
+            of: a.question.of.ident(),
+            wrt: a.question.wrt.ident(),
+            latex: l,
+            rel_error: worst,
+            ok,
+            notes,
+        });
     }
-    if c.format == Format::Json {
-        out = json_out(&serde_json::json!({"results": rows, "notes": []}));
+    if args.format == CheckFormat::Json {
+        out = json::to_string(&json::check(&rows));
     }
     Ok(Outcome {
         stdout: out,
@@ -325,7 +549,8 @@ pub fn check(src: &str, c: &Common) -> Result<Outcome> {
 }
 
 /// `matcalc simplify`.
-pub fn simplify(src: &str, c: &Common) -> Result<Outcome> {
+pub fn simplify(src: &str, args: &SimplifyArgs) -> Result<Outcome> {
+    let c = &args.common;
     let mut p = Problem::new(src)?;
     let results = p.simplify_expressions()?;
     let mut out = String::new();
@@ -334,22 +559,24 @@ pub fn simplify(src: &str, c: &Common) -> Result<Outcome> {
     for (id, stop) in &results {
         let latex = crate::print::to_latex(&mut p.graph, *id, tstyle(c));
         let text = crate::print::to_text(&mut p.graph, *id);
-        match c.format {
-            Format::Text => out.push_str(&format!("{text}\n")),
+        match args.format {
+            SimplifyFormat::Text => out.push_str(&format!("{text}\n")),
             _ => out.push_str(&format!("{latex}\n")),
         }
         if stop != "saturated" {
             notes.push(format!("simplification stopped at the {stop}"));
         }
-        rows.push(serde_json::json!({
-            "latex": latex, "text": text, "shape": p.graph.shape(*id).to_list(),
-        }));
+        rows.push(SimplifyResult {
+            latex,
+            text,
+            shape: p.graph.shape(*id).to_list(),
+        });
     }
-    match c.format {
-        Format::Json => {
-            out = json_out(&serde_json::json!({"results": rows, "notes": notes}));
+    match args.format {
+        SimplifyFormat::Json => {
+            out = json::to_string(&json::simplify(&rows, &notes));
         }
-        Format::Numpy => {
+        SimplifyFormat::Numpy => {
             let fns: Vec<numpy::Function> = results
                 .iter()
                 .enumerate()
@@ -360,7 +587,7 @@ pub fn simplify(src: &str, c: &Common) -> Result<Outcome> {
                 .collect();
             out = numpy::module(&p.graph, &fns)?;
         }
-        _ => {}
+        SimplifyFormat::Latex | SimplifyFormat::Text => {}
     }
     Ok(Outcome {
         stdout: out,
@@ -396,16 +623,9 @@ fn the_question(p: &Problem, c: &Common) -> Result<crate::problem::Question> {
     }
 }
 
-fn unsupported_format(cmd: &str, f: Format) -> Diagnostic {
-    Diagnostic::new(
-        ErrorKind::Usage,
-        format!("`{cmd}` does not write --format {f:?}").to_lowercase(),
-    )
-}
-
 /// `matcalc grade`.
 pub fn grade(src: &str, a: &GradeArgs) -> Result<Outcome> {
-    use crate::teach::grade::{grade_answer, Judgement};
+    use crate::teach::grade::{grade_answer, Judgement, Method, INSTANCES};
     let c = &a.common;
     let mut p = Problem::new(src)?;
     let q = the_question(&p, c)?;
@@ -428,18 +648,17 @@ pub fn grade(src: &str, a: &GradeArgs) -> Result<Outcome> {
     } else {
         1
     };
-    let out = match c.format {
-        Format::Json => json_out(&v),
-        Format::Latex | Format::Text | Format::Markdown => {
+    let out = match a.format {
+        GradeFormat::Json => json::to_string(&json::grade(&v)),
+        GradeFormat::Latex | GradeFormat::Text => {
             let method = match v.method {
-                crate::teach::grade::Method::Symbolic => "proven symbolically".to_string(),
-                crate::teach::grade::Method::Numeric => format!(
-                    "decided numerically on {} random instances, largest difference {:.1e}",
-                    crate::teach::grade::INSTANCES,
+                Method::Symbolic => "proven symbolically".to_string(),
+                Method::Numeric => format!(
+                    "decided numerically on {INSTANCES} random instances, largest difference {:.1e}",
                     v.max_abs_diff.unwrap_or(0.0)
                 ),
-                crate::teach::grade::Method::Shape => "decided by shapes".into(),
-                crate::teach::grade::Method::Names => "decided by names".into(),
+                Method::Shape => "decided by shapes".into(),
+                Method::Names => "decided by names".into(),
             };
             let mut s = format!(
                 "{} ({method})\nexpected: {}\n",
@@ -454,20 +673,25 @@ pub fn grade(src: &str, a: &GradeArgs) -> Result<Outcome> {
             }
             s
         }
-        f => return Err(unsupported_format("grade", f)),
     };
     Ok(Outcome { stdout: out, code })
 }
 
-/// `matcalc steps`.
-pub fn steps(src: &str, c: &Common) -> Result<Outcome> {
-    use crate::teach::steps::{steps, StepsFormat};
-    let mut p = Problem::new(src)?;
-    let qs = if c.wrt.is_some() {
-        vec![the_question(&p, c)?]
+/// The questions `steps` and `graph` draw: the one --wrt/--of choose, else
+/// every query of the document.
+fn drawn_questions(p: &Problem, c: &Common) -> Result<Vec<crate::problem::Question>> {
+    if c.wrt.is_some() {
+        Ok(vec![the_question(p, c)?])
     } else {
-        p.questions()
-    };
+        Ok(p.questions())
+    }
+}
+
+/// `matcalc steps`.
+pub fn steps(src: &str, a: &StepsArgs) -> Result<Outcome> {
+    use crate::teach::steps::{self as derivation, StepsFormat as Render};
+    let mut p = Problem::new(src)?;
+    let qs = drawn_questions(&p, &a.common)?;
     if qs.is_empty() {
         return Err(Diagnostic::new(
             ErrorKind::Usage,
@@ -476,22 +700,19 @@ pub fn steps(src: &str, c: &Common) -> Result<Outcome> {
     }
     let mut all = Vec::new();
     for q in &qs {
-        all.push(steps(&mut p, q)?);
+        all.push(derivation::steps(&mut p, q)?);
     }
-    let out = match c.format {
-        Format::Json => json_out(&all),
-        Format::Latex | Format::Markdown | Format::Text => {
-            let f = match c.format {
-                Format::Latex => StepsFormat::Latex,
-                Format::Markdown => StepsFormat::Markdown,
-                _ => StepsFormat::Text,
-            };
-            all.iter()
-                .map(|s| s.render(f))
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        f => return Err(unsupported_format("steps", f)),
+    let render = |f: Render| {
+        all.iter()
+            .map(|s| s.render(f))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let out = match a.format {
+        StepsFormat::Json => json::to_string(&json::steps(&all)),
+        StepsFormat::Latex => render(Render::Latex),
+        StepsFormat::Markdown => render(Render::Markdown),
+        StepsFormat::Text => render(Render::Text),
     };
     Ok(Outcome {
         stdout: out,
@@ -500,13 +721,9 @@ pub fn steps(src: &str, c: &Common) -> Result<Outcome> {
 }
 
 /// `matcalc graph`.
-pub fn graph(src: &str, c: &Common) -> Result<Outcome> {
+pub fn graph(src: &str, a: &GraphArgs) -> Result<Outcome> {
     let mut p = Problem::new(src)?;
-    let qs = if c.wrt.is_some() {
-        vec![the_question(&p, c)?]
-    } else {
-        p.questions()
-    };
+    let qs = drawn_questions(&p, &a.common)?;
     let (of, wrt): (Vec<_>, Vec<_>) = if qs.is_empty() {
         (p.graph.def_order.clone(), Vec::new())
     } else {
@@ -516,11 +733,10 @@ pub fn graph(src: &str, c: &Common) -> Result<Outcome> {
         )
     };
     let view = crate::teach::graph::graph(&mut p.graph, &of, &wrt);
-    let out = match c.format {
-        Format::Latex | Format::Dot => view.to_dot(),
-        Format::Json => json_out(&view),
-        Format::Svg => svg(&view.to_dot())?,
-        f => return Err(unsupported_format("graph", f)),
+    let out = match a.format {
+        GraphFormat::Dot => view.to_dot(),
+        GraphFormat::Json => json::to_string(&json::graph(&view)),
+        GraphFormat::Svg => crate::print::svg::render(&view.to_dot())?,
     };
     Ok(Outcome {
         stdout: out,
@@ -528,57 +744,79 @@ pub fn graph(src: &str, c: &Common) -> Result<Outcome> {
     })
 }
 
-/// Render DOT to SVG with Graphviz's `dot`.
-pub fn svg(dot: &str) -> Result<String> {
-    use std::io::Write;
-    use std::process::{Command as Proc, Stdio};
-    let mut child = Proc::new("dot")
-        .arg("-Tsvg")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|_| Diagnostic::new(ErrorKind::Unsupported, "--format svg needs Graphviz's `dot`, which is not installed (the DOT output works without it)"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(dot.as_bytes())
-            .map_err(|e| Diagnostic::new(ErrorKind::Internal, format!("writing to dot: {e}")))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| Diagnostic::new(ErrorKind::Internal, format!("running dot: {e}")))?;
-    if !out.status.success() {
-        return Err(Diagnostic::new(
-            ErrorKind::Internal,
-            format!("dot failed: {}", String::from_utf8_lossy(&out.stderr)),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+/// A failed run: the human rendering for standard error, and with
+/// `--format json` the JSON error document for standard output, so a
+/// program reading standard output always gets JSON.
+fn failure(e: &Diagnostic, name: &str, src: &str, json_out: bool) -> (String, String, i32) {
+    let stdout = if json_out {
+        let (source, _) = e.source(name, src);
+        json::to_string(&json::error(
+            e.kind.name(),
+            &e.message,
+            &e.notes,
+            source,
+            e.position(src),
+        ))
+    } else {
+        String::new()
+    };
+    (stdout, e.render(name, src), 2)
 }
 
 /// Run a parsed command line; errors are rendered against the source.
 /// Returns (stdout, stderr, exit status).
 pub fn run(cli: &Cli) -> (String, String, i32) {
-    let (Command::Grad(c)
-    | Command::Check(c)
-    | Command::Simplify(c)
-    | Command::Steps(c)
-    | Command::Graph(c)
-    | Command::Grade(GradeArgs { common: c, .. })) = &cli.command;
-    let (name, src) = match read_source(c) {
+    let json_out = cli.command.json();
+    let (name, src) = match read_source(cli.command.common()) {
         Ok(x) => x,
-        Err(e) => return (String::new(), e.render("<input>", ""), 2),
+        Err(e) => return failure(&e, "<input>", "", json_out),
     };
     let r = match &cli.command {
-        Command::Grad(c) => grad(&src, c),
-        Command::Check(c) => check(&src, c),
-        Command::Simplify(c) => simplify(&src, c),
+        Command::Grad(a) => grad(&src, a),
+        Command::Check(a) => check(&src, a),
+        Command::Simplify(a) => simplify(&src, a),
         Command::Grade(a) => grade(&src, a),
-        Command::Steps(c) => steps(&src, c),
-        Command::Graph(c) => graph(&src, c),
+        Command::Steps(a) => steps(&src, a),
+        Command::Graph(a) => graph(&src, a),
     };
     match r {
         Ok(o) => (o.stdout, String::new(), o.code),
-        Err(e) => (String::new(), e.render(&name, &src), 2),
+        Err(e) => failure(&e, &name, &src, json_out),
     }
+}
+
+/// The JSON error document for a command line clap refused, when the
+/// arguments ask for `--format json` (`--format json` or `--format=json`);
+/// `None` for help and version output, which are not errors, and for other
+/// formats. The arguments did not parse, so the format is read from them
+/// as written.
+pub fn argument_error_json<I, T>(err: &clap::Error, args: I) -> Option<String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    if !err.use_stderr() {
+        return None;
+    }
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let wants_json = args.iter().enumerate().any(|(i, a)| {
+        a == "--format=json" || (a == "--format" && args.get(i + 1).is_some_and(|b| b == "json"))
+    });
+    if !wants_json {
+        return None;
+    }
+    // clap's rendering on one line, without its "error: " prefix, its usage
+    // line and its pointer to --help.
+    let rendered = err.render().to_string();
+    let message = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+        })
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let doc = json::error(ErrorKind::Usage.name(), &message, &[], "<arguments>", None);
+    Some(json::to_string(&doc))
 }

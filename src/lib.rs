@@ -18,8 +18,9 @@
 //! - [`ir`]: the hash-consed, canonical expression graph.
 //! - [`diff`]: reverse-mode differentiation, one rule per operator.
 //! - [`numeric`]: evaluation, random instances, finite differences.
-//! - [`print`](mod@print): LaTeX, text, NumPy.
-//! - [`problem`]: the pipeline as a library; [`cli`]: the command line.
+//! - [`print`](mod@print): LaTeX, text, NumPy, the JSON documents, SVG.
+//! - [`problem`]: the pipeline as a library; [`cli`]: the command line
+//!   (its contract is `docs/INTERFACE.md`; the language, `docs/LANGUAGE.md`).
 //! - [`diagnostic`]: the one error type every stage returns.
 
 pub mod check;

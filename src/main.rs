@@ -4,7 +4,19 @@ use clap::Parser;
 use std::io::Write;
 
 fn main() {
-    let cli = matcalc::cli::Cli::parse();
+    let cli = match matcalc::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // With --format json even a refused command line answers in
+            // JSON on standard output; clap still explains on standard error.
+            if let Some(doc) = matcalc::cli::argument_error_json(&e, std::env::args_os()) {
+                let _ = std::io::stdout().write_all(doc.as_bytes());
+                let _ = std::io::stdout().flush();
+            }
+            e.exit()
+        }
+    };
+    let json_out = cli.command.json();
     // A generous stack: parsing and printing recurse on the expression tree
     // (whose depth is bounded by the parser's limits).
     let worker = std::thread::Builder::new()
@@ -12,11 +24,25 @@ fn main() {
         .spawn(move || matcalc::cli::run(&cli));
     let (out, err, code) = match worker.map(|h| h.join()) {
         Ok(Ok(r)) => r,
-        _ => (
-            String::new(),
-            "error[internal error]: matcalc crashed; please report this input\n".to_string(),
-            2,
-        ),
+        _ => {
+            let message = "matcalc crashed; please report this input";
+            let doc = matcalc::print::json::error(
+                matcalc::ErrorKind::Internal.name(),
+                message,
+                &[],
+                "<input>",
+                None,
+            );
+            (
+                if json_out {
+                    matcalc::print::json::to_string(&doc)
+                } else {
+                    String::new()
+                },
+                format!("error[internal error]: {message}\n"),
+                2,
+            )
+        }
     };
     let _ = std::io::stdout().write_all(out.as_bytes());
     let _ = std::io::stderr().write_all(err.as_bytes());

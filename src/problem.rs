@@ -358,7 +358,7 @@ impl Problem {
 
     /// Read an expression in this problem's context (names must occur in the
     /// problem) and build it into the graph. `lenient` applies the answer
-    /// leniencies of LANGUAGE.md.
+    /// leniencies of docs/LANGUAGE.md.
     /// With `expected`, the expression must have that shape (and a bare `I`
     /// takes it).
     pub fn expression(

@@ -1,4 +1,4 @@
-//! The command line contract of INTERFACE.md: inputs, options, formats, exit
+//! The command line contract of docs/INTERFACE.md: inputs, options, formats, exit
 //! codes, determinism; and that the numeric check rejects a wrong answer.
 
 mod common;
@@ -181,4 +181,211 @@ fn built_ins_cannot_be_redefined_and_dimensions_cannot_be_differentiated() {
     let (_, err, code) = common::run(&["grad", "-e", doc, "--wrt", "n"], None);
     assert_eq!(code, 2);
     assert!(err.contains("dimension"), "{err}");
+}
+
+/// Every `--format` value any command takes.
+const ALL_FORMATS: [&str; 7] = ["latex", "text", "json", "numpy", "markdown", "dot", "svg"];
+
+/// Each command with the formats it writes (docs/INTERFACE.md) and
+/// arguments that make it succeed.
+fn commands() -> Vec<(&'static str, Vec<&'static str>, Vec<String>)> {
+    let doc = "x \\in \\mathbb{R}^{n}\nA \\in \\mathbb{R}^{n \\times n}\nf = x^T A x\n\\nabla_x f";
+    let expr = "A \\in \\mathbb{R}^{n \\times n}\n(A^T)^T + A";
+    let args = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            "grad",
+            vec!["latex", "text", "json", "numpy"],
+            args(&["-e", doc]),
+        ),
+        ("check", vec!["latex", "text", "json"], args(&["-e", doc])),
+        (
+            "simplify",
+            vec!["latex", "text", "json", "numpy"],
+            args(&["-e", expr]),
+        ),
+        (
+            "grade",
+            vec!["latex", "text", "json"],
+            args(&["-e", doc, "--answer", "A x + A^T x"]),
+        ),
+        (
+            "steps",
+            vec!["latex", "markdown", "text", "json"],
+            args(&["-e", doc]),
+        ),
+        ("graph", vec!["dot", "svg", "json"], args(&["-e", doc])),
+    ]
+}
+
+fn run_with(cmd: &str, args: &[String], extra: &[&str]) -> (String, String, i32) {
+    let mut argv: Vec<&str> = vec![cmd];
+    argv.extend(args.iter().map(String::as_str));
+    argv.extend_from_slice(extra);
+    common::run(&argv, None)
+}
+
+/// The values clap lists after `[possible values: …]`.
+fn possible_values(err: &str) -> Vec<String> {
+    let Some(start) = err.find("[possible values: ") else {
+        return Vec::new();
+    };
+    let rest = &err[start + "[possible values: ".len()..];
+    let end = rest.find(']').unwrap_or(rest.len());
+    rest[..end].split(", ").map(str::to_string).collect()
+}
+
+#[test]
+fn every_command_refuses_a_format_it_does_not_write() {
+    for (cmd, allowed, args) in commands() {
+        for f in ALL_FORMATS {
+            let (out, err, code) = run_with(cmd, &args, &["--format", f]);
+            if allowed.contains(&f) {
+                // `svg` needs Graphviz, as tests/teach.rs does.
+                assert_eq!(code, 0, "{cmd} --format {f}: {err}");
+                assert!(!out.is_empty(), "{cmd} --format {f}");
+                continue;
+            }
+            assert_eq!(code, 2, "{cmd} --format {f} was accepted: {out}");
+            assert!(out.is_empty(), "{cmd} --format {f} printed {out}");
+            assert!(err.contains(&format!("'{f}'")), "{cmd} --format {f}: {err}");
+            assert_eq!(possible_values(&err), allowed, "{cmd} --format {f}: {err}");
+        }
+    }
+}
+
+#[test]
+fn each_command_has_its_own_default_format() {
+    let doc = "x \\in \\mathbb{R}^{n}\nf = x^T x\n\\nabla_x f";
+    let (dot, _, code) = common::run(&["graph", "-e", doc], None);
+    assert_eq!(code, 0);
+    assert!(dot.starts_with("digraph"), "{dot}");
+    let (latex, _, code) = common::run(&["grad", "-e", doc], None);
+    assert_eq!(code, 0);
+    assert_eq!(latex.trim(), "\\nabla_{x} f = 2 x");
+}
+
+#[test]
+fn check_text_writes_answers_in_text() {
+    let ex = example("autoencoder");
+    let (latex, _, c1) = common::run(&["check", &ex], None);
+    let (text, _, c2) = common::run(&["check", &ex, "--format", "text"], None);
+    assert_eq!((c1, c2), (0, 0));
+    assert!(latex.contains("x^T") && !latex.contains('ᵀ'), "{latex}");
+    assert!(
+        text.starts_with("ok   ∇_W L = ") && text.contains('ᵀ'),
+        "{text}"
+    );
+}
+
+/// The `<name>:L:C` position in the header of ariadne's code frame.
+fn frame_position(err: &str, name: &str) -> Option<(u64, u64)> {
+    let at = err.find(&format!("{name}:"))? + name.len() + 1;
+    let mut it = err[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+#[test]
+fn json_errors_locate_the_span_by_line_and_column() {
+    // A multi-byte character and a CRLF line end before the error, so bytes,
+    // characters and line ends must all be counted right.
+    let doc =
+        "% déjà vu: a comment\r\nx \\in \\mathbb{R}^{n}\n\nf = \\alpha x^T  @ x\n\\nabla_x f\n";
+    let (out, err, code) = common::run(&["grad", "-e", doc, "--format", "json"], None);
+    assert_eq!(code, 2, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("a JSON error document");
+    assert_eq!(v["version"], 1);
+    let e = &v["error"];
+    assert_eq!(e["kind"], "parse");
+    assert_eq!(e["source"], "<expr>");
+    let message = e["message"].as_str().expect("a message");
+    assert!(message.contains('@'), "{message}");
+    // Where `@` is, counted independently of matcalc.
+    let at = doc.find('@').expect("an @");
+    let before = &doc[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    assert_eq!((line, column), (4, 17));
+    assert_eq!(e["line"], line, "{v}");
+    assert_eq!(e["column"], column, "{v}");
+    // The human rendering is still on standard error, at the same place.
+    assert_eq!(frame_position(&err, "<expr>"), Some((4, 17)), "{err}");
+}
+
+#[test]
+fn json_errors_without_a_place_and_in_the_answer() {
+    let (out, err, code) =
+        common::run(&["grad", "/nonexistent/file.tex", "--format", "json"], None);
+    assert_eq!(code, 2);
+    assert!(!err.is_empty());
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["error"]["kind"], "usage");
+    assert!(v["error"]["line"].is_null() && v["error"]["column"].is_null());
+    // An error in grade's answer is located in the answer's text.
+    let doc = "x \\in \\mathbb{R}^{n}\nf = x^T x\n\\nabla_x f";
+    let (out, _, code) = common::run(
+        &["grade", "-e", doc, "--answer", "2 x @", "--format", "json"],
+        None,
+    );
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["error"]["source"], "<answer>");
+    assert_eq!(
+        (&v["error"]["line"], &v["error"]["column"]),
+        (&1.into(), &5.into())
+    );
+    // A command line clap refuses still answers in JSON when JSON was asked for.
+    let (out, err, code) = common::run(&["grade", "-e", doc, "--format", "json"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("--answer"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["error"]["kind"], "usage");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("--answer"));
+    // Without --format json, errors leave standard output empty.
+    let (out, _, code) = common::run(&["grade", "-e", doc, "--answer", "2 x @"], None);
+    assert_eq!((out.as_str(), code), ("", 2));
+}
+
+#[test]
+fn every_json_document_carries_version_1() {
+    for (cmd, allowed, args) in commands() {
+        assert!(allowed.contains(&"json"));
+        let (out, err, code) = run_with(cmd, &args, &["--format", "json"]);
+        assert_eq!(code, 0, "{cmd}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+        assert!(v.is_object(), "{cmd}: {out}");
+        assert_eq!(v["version"], 1, "{cmd}: {out}");
+    }
+}
+
+#[test]
+fn help_describes_one_command_and_its_formats() {
+    for (cmd, allowed, _) in commands() {
+        let (help, err, code) = common::run(&[cmd, "--help"], None);
+        assert_eq!(code, 0, "{cmd}: {err}");
+        assert!(help.contains("Exit status"), "{cmd}: {help}");
+        assert!(
+            help.contains(&format!("matcalc {cmd} ")),
+            "{cmd}: no example"
+        );
+        for f in ALL_FORMATS {
+            // clap's long help lists each value as `- value: description`.
+            assert_eq!(
+                help.contains(&format!("- {f}:")),
+                allowed.contains(&f),
+                "{cmd} --help and --format {f}:\n{help}"
+            );
+        }
+        for f in ["markdown", "numpy", "svg"] {
+            if !allowed.contains(&f) {
+                assert!(!help.to_lowercase().contains(f), "{cmd} mentions {f}");
+            }
+        }
+    }
 }

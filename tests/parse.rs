@@ -1,4 +1,4 @@
-//! One valid fixture per row of LANGUAGE.md's tables. Each parses and
+//! One valid fixture per row of docs/LANGUAGE.md's tables. Each parses and
 //! type-checks; names on a `% same:` line (different spellings of one thing)
 //! evaluate to the same value; every definition prints to LaTeX that parses
 //! back to the same value; the typed definitions are an insta snapshot.

@@ -147,7 +147,7 @@ impl Typed {
 
     /// Type one more expression in this document's context (an answer to
     /// grade, an expression to simplify). `lenient` enables the answer
-    /// leniencies of LANGUAGE.md (vector juxtaposition read as `\odot`).
+    /// leniencies of docs/LANGUAGE.md (vector juxtaposition read as `\odot`).
     pub fn type_expr(
         &self,
         e: &Expr,

@@ -47,6 +47,60 @@ impl ErrorKind {
             ErrorKind::Internal => "internal error",
         }
     }
+
+    /// The kind's name in machine-readable output (`"kind"` of a JSON
+    /// error, docs/INTERFACE.md): the variant in snake case, as serde
+    /// writes it, so the two never disagree.
+    ///
+    /// ```
+    /// use matcalc::core::diagnostic::ErrorKind;
+    /// assert_eq!(ErrorKind::Parse.name(), "parse");
+    /// assert_eq!(ErrorKind::Cycle.name(), "cycle");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Parse => "parse",
+            ErrorKind::Shape => "shape",
+            ErrorKind::Name => "name",
+            ErrorKind::Cycle => "cycle",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Limit => "limit",
+            ErrorKind::Undefined => "undefined",
+            ErrorKind::Domain => "domain",
+            ErrorKind::Usage => "usage",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// The 1-based (line, column) of byte offset `byte` in `src`. A line ends
+/// at `\r\n`, `\n` or a lone `\r`, as in the problem language; the column
+/// counts characters, not bytes, as the rendered code frame does. An offset
+/// past the end (or inside a character) is clamped.
+///
+/// ```
+/// use matcalc::core::diagnostic::line_column;
+/// assert_eq!(line_column("ab\r\ncd", 5), (2, 2));
+/// assert_eq!(line_column("é\nx", 3), (2, 1));
+/// assert_eq!(line_column("éa", 3), (1, 3));
+/// ```
+pub fn line_column(src: &str, byte: usize) -> (usize, usize) {
+    let (mut line, mut column) = (1, 1);
+    let mut chars = src.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if i >= byte {
+            break;
+        }
+        // In `\r\n` the `\n` ends the line, so the pair counts once.
+        let lone_cr = c == '\r' && chars.peek().is_none_or(|&(_, d)| d != '\n');
+        if c == '\n' || lone_cr {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
 }
 
 /// An error with the spans it concerns.
@@ -103,15 +157,33 @@ impl Diagnostic {
         self
     }
 
+    /// The main span: the span itself, else the first label's.
+    fn main_span(&self) -> Option<Span> {
+        self.span.or_else(|| self.labels.first().map(|l| l.0))
+    }
+
+    /// The text the spans refer to: the error's own origin (an answer being
+    /// graded) if it has one, else `(source_name, src)`.
+    pub fn source<'a>(&'a self, source_name: &'a str, src: &'a str) -> (&'a str, &'a str) {
+        match self.origin.as_deref() {
+            Some((n, t)) => (n.as_str(), t.as_str()),
+            None => (source_name, src),
+        }
+    }
+
+    /// The 1-based (line, column) where the main span starts, in the text
+    /// [`Diagnostic::source`] names; `None` when the error has no place.
+    pub fn position(&self, src: &str) -> Option<(usize, usize)> {
+        let (_, text) = self.source("", src);
+        self.main_span().map(|s| line_column(text, s.start))
+    }
+
     /// Render with a code frame over `src` (no colour, so output is stable).
     pub fn render(&self, source_name: &str, src: &str) -> String {
         use ariadne::{Config, Label, Report, ReportKind, Source};
-        let (source_name, src) = match self.origin.as_deref() {
-            Some((n, t)) => (n.as_str(), t.as_str()),
-            None => (source_name, src),
-        };
+        let (source_name, src) = self.source(source_name, src);
         let mut out = Vec::new();
-        let main = self.span.or_else(|| self.labels.first().map(|l| l.0));
+        let main = self.main_span();
         let Some(main) = main else {
             let mut s = format!("error[{}]: {}\n", self.kind.label(), self.message);
             for n in &self.notes {

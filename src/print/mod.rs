@@ -1,7 +1,10 @@
-//! Stage 6: printing graph nodes as LaTeX, Unicode text, NumPy and DOT.
+//! Stage 6: printing graph nodes as LaTeX, Unicode text and NumPy; the JSON
+//! documents of the command line; SVG through Graphviz.
 
+pub mod json;
 pub mod latex;
 pub mod numpy;
+pub mod svg;
 pub mod tokens;
 
 pub use latex::{
