@@ -115,6 +115,16 @@ impl Printer {
         matches!(self.style, Style::Latex(_))
     }
 
+    /// The operator's spelling in this style (`core::op`'s table).
+    fn spelled(&self, op: &Op) -> &'static str {
+        let s = op.spelling();
+        if self.latex() {
+            s.latex
+        } else {
+            s.text
+        }
+    }
+
     fn name(&self, n: &Name) -> String {
         if self.latex() {
             n.latex()
@@ -433,13 +443,10 @@ impl Printer {
                     (format!("{b}^⊙{e}"), POST)
                 }
             }
-            Op::Trace => {
+            Op::Trace | Op::Det => {
                 let a = self.expr(g, kid(0)).0;
-                self.call(if self.latex() { "\\mathrm{tr}" } else { "tr" }, a)
-            }
-            Op::Det => {
-                let a = self.expr(g, kid(0)).0;
-                self.call(if self.latex() { "\\det" } else { "det" }, a)
+                let f = self.spelled(&node.op);
+                self.call(f, a)
             }
             Op::LogDet => {
                 let a = self.expr(g, kid(0)).0;
@@ -476,28 +483,13 @@ impl Printer {
             }
             Op::Func(f) => {
                 let a = self.expr(g, kid(0)).0;
-                let l = self.latex();
-                match f {
-                    Func::Exp => self.call(if l { "\\exp" } else { "exp" }, a),
-                    Func::Log => self.call(if l { "\\log" } else { "log" }, a),
-                    Func::Sigmoid => self.call(if l { "\\sigma" } else { "σ" }, a),
-                    Func::Tanh => self.call(if l { "\\tanh" } else { "tanh" }, a),
-                    Func::Sin => self.call(if l { "\\sin" } else { "sin" }, a),
-                    Func::Cos => self.call(if l { "\\cos" } else { "cos" }, a),
-                    Func::Sqrt => {
-                        if l {
-                            (format!("\\sqrt{{{a}}}"), ATOM)
-                        } else {
-                            self.call("√", a)
-                        }
-                    }
-                    Func::Relu => self.call(if l { "\\mathrm{relu}" } else { "relu" }, a),
-                    Func::Step => {
-                        if l {
-                            (format!("\\mathbb{{1}}[{a} > 0]"), ATOM)
-                        } else {
-                            (format!("𝟙[{a} > 0]"), ATOM)
-                        }
+                match (f, self.latex()) {
+                    (Func::Sqrt, true) => (format!("\\sqrt{{{a}}}"), ATOM),
+                    (Func::Step, true) => (format!("\\mathbb{{1}}[{a} > 0]"), ATOM),
+                    (Func::Step, false) => (format!("𝟙[{a} > 0]"), ATOM),
+                    _ => {
+                        let name = self.spelled(&node.op);
+                        self.call(name, a)
                     }
                 }
             }
@@ -514,33 +506,14 @@ impl Printer {
             | Op::Softmax
             | Op::LogSumExp => {
                 let a = self.expr(g, kid(0)).0;
-                let w = match &node.op {
-                    Op::Sum => "sum",
-                    Op::Diag | Op::DiagPart => "diag",
-                    Op::Vec => "vec",
-                    Op::Unvec => "unvec",
-                    Op::Softmax => "softmax",
-                    _ => "logsumexp",
-                };
-                if self.latex() {
-                    self.call(&format!("\\mathrm{{{w}}}"), a)
-                } else {
-                    self.call(w, a)
-                }
+                let f = self.spelled(&node.op);
+                self.call(f, a)
             }
             Op::KronL | Op::KronR => {
                 let a = self.expr(g, kid(0)).0;
                 let b = self.expr(g, kid(1)).0;
-                let w = if node.op == Op::KronL {
-                    "kronl"
-                } else {
-                    "kronr"
-                };
-                if self.latex() {
-                    (format!("\\mathrm{{{w}}}({a}, {b})"), ATOM)
-                } else {
-                    (format!("{w}({a}, {b})"), ATOM)
-                }
+                let f = self.spelled(&node.op);
+                (format!("{f}({a}, {b})"), ATOM)
             }
         }
     }

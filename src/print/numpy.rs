@@ -247,27 +247,21 @@ impl<'a> Emitter<'a> {
                 }
             }
             Op::Had => format!("({} * {})", k[0], k[1]),
-            Op::Kron => format!("np.kron({}, {})", k[0], k[1]),
+            Op::Kron | Op::KronL | Op::KronR => {
+                format!("{}({}, {})", node.op.spelling().numpy, k[0], k[1])
+            }
             Op::Transpose => format!("{}.T", k[0]),
-            Op::Inv => format!("np.linalg.inv({})", k[0]),
+            Op::Inv | Op::Trace | Op::Det | Op::Sum | Op::Diag | Op::Softmax | Op::LogSumExp => {
+                format!("{}({})", node.op.spelling().numpy, k[0])
+            }
             Op::MatPow(p) => format!("np.linalg.matrix_power({}, {p})", k[0]),
             Op::Pow(p) => format!("({} ** {})", k[0], Self::num(p)),
-            Op::Trace => format!("np.trace({})", k[0]),
-            Op::Det => format!("np.linalg.det({})", k[0]),
             Op::LogDet => format!("np.linalg.slogdet({})[1]", k[0]),
             Op::Norm => format!("np.linalg.norm({})", k[0]),
             Op::NormSq => format!("(np.linalg.norm({}) ** 2)", k[0]),
-            Op::Func(f) => match f {
-                Func::Exp => format!("np.exp({})", k[0]),
-                Func::Log => format!("np.log({})", k[0]),
-                Func::Sigmoid => format!("_sigmoid({})", k[0]),
-                Func::Tanh => format!("np.tanh({})", k[0]),
-                Func::Sin => format!("np.sin({})", k[0]),
-                Func::Cos => format!("np.cos({})", k[0]),
-                Func::Sqrt => format!("np.sqrt({})", k[0]),
-                Func::Relu => format!("np.maximum({}, 0.0)", k[0]),
-                Func::Step => format!("np.where({} > 0, 1.0, 0.0)", k[0]),
-            },
+            Op::Func(Func::Relu) => format!("np.maximum({}, 0.0)", k[0]),
+            Op::Func(Func::Step) => format!("np.where({} > 0, 1.0, 0.0)", k[0]),
+            Op::Func(f) => format!("{}({})", f.spelling().numpy, k[0]),
             Op::Call(f) => format!("{}({})", py_ident(f), k[0]),
             Op::Opaque(f) => {
                 return Err(Diagnostic::new(
@@ -278,8 +272,6 @@ impl<'a> Emitter<'a> {
                     ),
                 ))
             }
-            Op::Sum => format!("np.sum({})", k[0]),
-            Op::Diag => format!("np.diagflat({})", k[0]),
             Op::DiagPart => format!("np.diag({}).reshape(-1, 1)", k[0]),
             Op::Vec => format!("{}.reshape(-1, 1, order='F')", k[0]),
             Op::Unvec => format!(
@@ -288,10 +280,6 @@ impl<'a> Emitter<'a> {
                 self.dim(&r),
                 self.dim(&c)
             ),
-            Op::Softmax => format!("_softmax({})", k[0]),
-            Op::LogSumExp => format!("_logsumexp({})", k[0]),
-            Op::KronL => format!("_kron_grad_a({}, {})", k[0], k[1]),
-            Op::KronR => format!("_kron_grad_b({}, {})", k[0], k[1]),
         })
     }
 }

@@ -5,7 +5,6 @@
 
 use crate::check::VarInfo;
 use crate::core::diagnostic::Result;
-use crate::core::op::Func;
 use crate::core::op::Op;
 use crate::core::shape::{Shape, Q};
 use crate::diff::local;
@@ -66,97 +65,9 @@ pub struct Steps {
 }
 
 /// Why each operator's local gradient holds (Matrix Cookbook numbering):
-/// (plain text, LaTeX math).
+/// (plain text, LaTeX math), from the operator's own table.
 fn identity_of(op: &Op) -> Option<(&'static str, &'static str)> {
-    Some(match op {
-        Op::Add => (
-            "∂(X + Y) = ∂X + ∂Y (eq. 34)",
-            r"\partial(X + Y) = \partial X + \partial Y \text{ (eq. 34)}",
-        ),
-        Op::Mul => (
-            "∂(XY) = (∂X)Y + X(∂Y) (eq. 36), so ∂tr(G^T A X B)/∂X = A^T G B^T (eq. 102)",
-            r"\partial(XY) = (\partial X)Y + X(\partial Y) \text{ (eq. 36)}",
-        ),
-        Op::Had => (
-            "∂(X ∘ Y) = (∂X) ∘ Y + X ∘ (∂Y) (eq. 37)",
-            r"\partial(X \circ Y) = (\partial X) \circ Y + X \circ (\partial Y) \text{ (eq. 37)}",
-        ),
-        Op::Kron => (
-            "∂(X ⊗ Y) = (∂X) ⊗ Y + X ⊗ (∂Y) (eq. 38)",
-            r"\partial(X \otimes Y) = (\partial X) \otimes Y + X \otimes (\partial Y) \text{ (eq. 38)}",
-        ),
-        Op::Transpose => (
-            "∂(X^T) = (∂X)^T (eq. 43)",
-            r"\partial(X^T) = (\partial X)^T \text{ (eq. 43)}",
-        ),
-        Op::Inv => (
-            "∂(X^{-1}) = -X^{-1}(∂X)X^{-1} (eq. 39), so -X^{-T} G X^{-T} (eq. 61)",
-            r"\partial(X^{-1}) = -X^{-1}(\partial X)X^{-1} \text{ (eq. 39)}",
-        ),
-        Op::MatPow(_) => (
-            "∂(X^k) = Σ_r X^r (∂X) X^{k-1-r} (eq. 36 repeated; eq. 89)",
-            r"\partial(X^k) = \textstyle\sum_r X^r (\partial X) X^{k-1-r} \text{ (eq. 89)}",
-        ),
-        Op::Pow(_) => ("d(x^q) = q x^{q-1} dx", r"d(x^q) = q x^{q-1} dx"),
-        Op::Trace => (
-            "∂tr(X)/∂X = I (eq. 100)",
-            r"\partial \mathrm{tr}(X) / \partial X = I \text{ (eq. 100)}",
-        ),
-        Op::Det => (
-            "∂det(X)/∂X = det(X) X^{-T} (eq. 49)",
-            r"\partial \det(X) / \partial X = \det(X) X^{-T} \text{ (eq. 49)}",
-        ),
-        Op::LogDet => (
-            "∂ln|det(X)|/∂X = X^{-T} (eq. 57)",
-            r"\partial \ln|\det(X)| / \partial X = X^{-T} \text{ (eq. 57)}",
-        ),
-        Op::Norm => (
-            "∂‖x‖₂/∂x = x/‖x‖₂ (eq. 131)",
-            r"\partial \|x\|_2 / \partial x = x / \|x\|_2 \text{ (eq. 131)}",
-        ),
-        Op::NormSq => (
-            "∂‖x‖₂²/∂x = 2x (eq. 131), ∂‖X‖_F²/∂X = 2X (eq. 136)",
-            r"\partial \|X\|_F^2 / \partial X = 2X \text{ (eq. 136)}",
-        ),
-        Op::Func(Func::Sigmoid) => (
-            "σ'(z) = σ(z)(1 - σ(z)), elementwise",
-            r"\sigma'(z) = \sigma(z)(1 - \sigma(z))",
-        ),
-        Op::Func(Func::Tanh) => (
-            "tanh'(z) = 1 - tanh²(z), elementwise",
-            r"\tanh'(z) = 1 - \tanh^2(z)",
-        ),
-        Op::Func(Func::Exp) => ("exp' = exp, elementwise", r"\exp' = \exp"),
-        Op::Func(Func::Log) => ("log'(z) = 1/z, elementwise", r"\log'(z) = 1/z"),
-        Op::Func(Func::Sin) => ("sin' = cos, elementwise", r"\sin' = \cos"),
-        Op::Func(Func::Cos) => ("cos' = -sin, elementwise", r"\cos' = -\sin"),
-        Op::Func(Func::Sqrt) => (
-            "(√z)' = 1/(2√z), elementwise",
-            r"(\sqrt{z})' = 1/(2\sqrt{z})",
-        ),
-        Op::Func(Func::Relu) => (
-            "relu'(z) = 𝟙[z > 0], elementwise",
-            r"\mathrm{relu}'(z) = \mathbb{1}[z > 0]",
-        ),
-        Op::Call(_) => (
-            "the function's scalar derivative, applied elementwise",
-            r"\text{the scalar derivative, elementwise}",
-        ),
-        Op::Opaque(_) => (
-            "an opaque function contributes its upstream gradient",
-            r"\text{upstream gradient of an opaque function}",
-        ),
-        Op::Sum => (
-            "∂sum(X)/∂X = 1 1^T",
-            r"\partial\, \mathrm{sum}(X) / \partial X = \mathbf{1}\mathbf{1}^T",
-        ),
-        Op::Softmax => ("J = diag(s) - s s^T", r"J = \mathrm{diag}(s) - s s^T"),
-        Op::LogSumExp => (
-            "∂ logsumexp(z)/∂z = softmax(z)",
-            r"\partial\, \mathrm{logsumexp}(z) / \partial z = \mathrm{softmax}(z)",
-        ),
-        _ => return None,
-    })
+    op.citation().map(|c| (c.text, c.latex))
 }
 
 const SCALING: (&str, &str) = (
