@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! matcalc: symbolic matrix calculus for LaTeX losses.
 //!
 //! Parse a problem, derive its gradients by reverse-mode accumulation, print
@@ -11,17 +12,20 @@
 //!
 //! # Source layout
 //!
-//! One module per stage; each reads the one before it and nothing after it.
+//! Floors, each reading only those below it (`core` is the ground floor):
 //!
+//! - [`core`]: spans, diagnostics, names and spellings, shapes and every
+//!   shape rule, one [`core::op::Op`] with its spellings and citations.
 //! - [`syntax`]: `grammar/matcalc.pest` → spanned AST ([`syntax::ast`]).
-//! - [`shape`]: names and shapes → typed tree.
-//! - [`ir`]: the hash-consed, canonical expression graph.
-//! - [`diff`]: reverse-mode differentiation, one rule per operator.
-//! - [`numeric`]: evaluation, random instances, finite differences.
-//! - [`print`](mod@print): LaTeX, text, NumPy, the JSON documents, SVG.
+//! - [`check`]: names and shapes → typed tree (unify, checker, lenient).
+//! - [`ir`]: the hash-consed graph: storage, canonical form, folding, lowering.
+//! - [`diff`]: reverse-mode differentiation; `rules`, one arm per operator.
+//! - [`simplify`]: egg: language, analysis, rule groups with citations.
+//! - [`numeric`]: the independent oracle, evaluation, instances, finite differences.
+//! - [`print`](mod@print): LaTeX, text, NumPy, tokens, the JSON documents, SVG.
+//! - [`teach`]: grading, step-by-step derivations, the computational graph.
 //! - [`problem`]: the pipeline as a library; [`cli`]: the command line
 //!   (its contract is `docs/INTERFACE.md`; the language, `docs/LANGUAGE.md`).
-//! - [`diagnostic`]: the one error type every stage returns.
 
 pub mod check;
 pub mod cli;

@@ -1,7 +1,7 @@
 //! Stage 3: the typed, hash-consed expression graph every later stage shares:
-//! storage and hash-consing here; the canonical form in [`canon`] and
-//! [`canon_ops`]; definitions folded back in [`fold`]; the typed tree
-//! lowered in [`lower`].
+//! storage and hash-consing here; the canonical form in `canon` and
+//! `canon_ops`; definitions folded back in `fold`; the typed tree
+//! lowered in `lower`.
 //!
 //! Nodes are built only through smart constructors that keep a canonical
 //! form, so that equal expressions are the same node. Construction never

@@ -37,31 +37,38 @@ impl fmt::Display for Rat {
     }
 }
 
-define_language! {
-    /// Matrix expressions. Shapes live in the analysis.
-    pub enum Mat {
-        // a + b (a 1×1 operand is broadcast)
-        "+" = Add([Id; 2]),
-        // a b: matrix product, or scaling when an operand is 1×1
-        "*" = Mul([Id; 2]),
-        // a ⊙ b
-        "had" = Had([Id; 2]),
-        // a ⊗ b
-        "kron" = Kron([Id; 2]),
-        // a^T
-        "T" = T(Id),
-        // a^{-1}
-        "inv" = Inv(Id),
-        // tr(a)
-        "tr" = Trace(Id),
-        // det(a)
-        "det" = Det(Id),
-        // log|det a|
-        "logdet" = LogDet(Id),
-        // the identity with as many rows as a
-        "eye" = Eye(Id),
-        Num(Rat),
-        // an IR node by index: `n42`
-        Atom(Symbol),
+// The variants are the S-expression operators the macro lists beside them.
+#[allow(missing_docs)]
+mod language {
+    use super::*;
+
+    define_language! {
+        /// Matrix expressions. Shapes live in the analysis.
+        pub enum Mat {
+            // a + b (a 1×1 operand is broadcast)
+            "+" = Add([Id; 2]),
+            // a b: matrix product, or scaling when an operand is 1×1
+            "*" = Mul([Id; 2]),
+            // a ⊙ b
+            "had" = Had([Id; 2]),
+            // a ⊗ b
+            "kron" = Kron([Id; 2]),
+            // a^T
+            "T" = T(Id),
+            // a^{-1}
+            "inv" = Inv(Id),
+            // tr(a)
+            "tr" = Trace(Id),
+            // det(a)
+            "det" = Det(Id),
+            // log|det a|
+            "logdet" = LogDet(Id),
+            // the identity with as many rows as a
+            "eye" = Eye(Id),
+            Num(Rat),
+            // an IR node by index: `n42`
+            Atom(Symbol),
+        }
     }
 }
+pub use language::Mat;

@@ -9,10 +9,17 @@ use num_rational::BigRational;
 use pest::iterators::Pair;
 use pest::Parser;
 
-/// The generated pest parser for `grammar/matcalc.pest`.
-#[derive(pest_derive::Parser)]
-#[grammar = "grammar/matcalc.pest"]
-pub struct MatcalcParser;
+mod generated {
+    // pest generates one `Rule` variant per grammar rule; the grammar file
+    // documents them.
+    #![allow(missing_docs)]
+
+    /// The generated pest parser for `grammar/matcalc.pest`.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/matcalc.pest"]
+    pub struct MatcalcParser;
+}
+pub use generated::{MatcalcParser, Rule};
 
 /// Largest accepted document, in bytes.
 pub const MAX_INPUT: usize = 64 * 1024;
