@@ -1618,78 +1618,53 @@ impl Gen {
     }
 }
 
-fn children(n: &N, f: &mut dyn FnMut(&N)) {
-    match &n.e {
-        E::Var(_) | E::Def(_) | E::Num(..) | E::DimSym(_) | E::Eye => {}
-        E::Add(a, b)
-        | E::Sub(a, b)
-        | E::Mul(a, b, _)
-        | E::BAdd(a, b, _, _)
-        | E::Had(a, b)
-        | E::Kron(a, b)
-        | E::Div(a, b, _) => {
-            f(a);
-            f(b)
+/// Calls `$f` on each child of `$e` (an `&E` or `&mut E`): one list of
+/// arms for the shared and the mutable walk.
+macro_rules! each_child {
+    ($e:expr, $f:ident) => {
+        match $e {
+            E::Var(_) | E::Def(_) | E::Num(..) | E::DimSym(_) | E::Eye => {}
+            E::Add(a, b)
+            | E::Sub(a, b)
+            | E::Mul(a, b, _)
+            | E::BAdd(a, b, _, _)
+            | E::Had(a, b)
+            | E::Kron(a, b)
+            | E::Div(a, b, _) => {
+                $f(a);
+                $f(b)
+            }
+            E::Neg(a)
+            | E::T(a, _)
+            | E::Inv(a)
+            | E::InvT(a)
+            | E::Pow(a, ..)
+            | E::HadPow(a, ..)
+            | E::MatPow(a, _)
+            | E::Tr(a, _)
+            | E::Det(a, _)
+            | E::LogDet(a, _)
+            | E::Norm(a, ..)
+            | E::Func(_, a)
+            | E::Sum(a)
+            | E::OnesT(a)
+            | E::Diag(a)
+            | E::DiagPart(a)
+            | E::Vec(a)
+            | E::Softmax(a)
+            | E::Lse(a)
+            | E::User(_, a)
+            | E::Opaque(_, a) => $f(a),
         }
-        E::Neg(a)
-        | E::T(a, _)
-        | E::Inv(a)
-        | E::InvT(a)
-        | E::Pow(a, ..)
-        | E::HadPow(a, ..)
-        | E::MatPow(a, _)
-        | E::Tr(a, _)
-        | E::Det(a, _)
-        | E::LogDet(a, _)
-        | E::Norm(a, ..)
-        | E::Func(_, a)
-        | E::Sum(a)
-        | E::OnesT(a)
-        | E::Diag(a)
-        | E::DiagPart(a)
-        | E::Vec(a)
-        | E::Softmax(a)
-        | E::Lse(a)
-        | E::User(_, a)
-        | E::Opaque(_, a) => f(a),
-    }
+    };
+}
+
+fn children(n: &N, f: &mut dyn FnMut(&N)) {
+    each_child!(&n.e, f)
 }
 
 fn children_mut(n: &mut N, f: &mut dyn FnMut(&mut N)) {
-    match &mut n.e {
-        E::Var(_) | E::Def(_) | E::Num(..) | E::DimSym(_) | E::Eye => {}
-        E::Add(a, b)
-        | E::Sub(a, b)
-        | E::Mul(a, b, _)
-        | E::BAdd(a, b, _, _)
-        | E::Had(a, b)
-        | E::Kron(a, b)
-        | E::Div(a, b, _) => {
-            f(a);
-            f(b)
-        }
-        E::Neg(a)
-        | E::T(a, _)
-        | E::Inv(a)
-        | E::InvT(a)
-        | E::Pow(a, ..)
-        | E::HadPow(a, ..)
-        | E::MatPow(a, _)
-        | E::Tr(a, _)
-        | E::Det(a, _)
-        | E::LogDet(a, _)
-        | E::Norm(a, ..)
-        | E::Func(_, a)
-        | E::Sum(a)
-        | E::OnesT(a)
-        | E::Diag(a)
-        | E::DiagPart(a)
-        | E::Vec(a)
-        | E::Softmax(a)
-        | E::Lse(a)
-        | E::User(_, a)
-        | E::Opaque(_, a) => f(a),
-    }
+    each_child!(&mut n.e, f)
 }
 
 fn walk(n: &N, f: &mut dyn FnMut(&N)) {
