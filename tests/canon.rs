@@ -1,5 +1,5 @@
 //! Construction is not algebra: every identity the graph's constructors
-//! apply (listed in `src/ir.rs`) has a named goal here, evaluated on random
+//! apply (listed in `src/ir/mod.rs`) has a named goal here, evaluated on random
 //! instances against the independent oracle reading the same text, and the
 //! non-goals beside them: expressions that must stay different nodes with
 //! different values.
@@ -83,6 +83,7 @@ const GOALS: &[(&str, &str)] = &[
     ("trace-rules", "\\mathrm{tr}(I) + \\mathrm{tr}(A \\otimes B) + \\mathrm{tr}(2 \\alpha A)"),
     ("sum-rules", "\\mathrm{sum}(\\mathbf{1}) + \\mathrm{sum}(I) + \\mathrm{sum}(x y^T) + \\mathrm{sum}(\\alpha A)"),
     ("diag-rules", "\\mathrm{diag}(x a^T) + \\mathrm{diag}(I) + \\mathrm{diag}(\\mathrm{diag}(\\mathbf{1}))"),
+    ("diag-of-scaled-identity", "\\mathrm{diag}(3 \\alpha (x^T a) I) + \\mathrm{sum}(\\mathrm{diag}(\\beta I)) x"),
     ("unvec-rules", "\\mathrm{unvec}(\\mathrm{vec}(A)) + \\mathrm{unvec}(x \\otimes a)"),
     ("functions-of-zero", "\\exp(x - x) + \\sigma(x - x) + \\cos(0) x + \\mathrm{quad}(x - x)"),
     ("exact-function-values", "\\log(1) + \\exp(0) + \\sigma(0) + \\mathrm{relu}(-2)"),

@@ -104,6 +104,17 @@ pub struct Typed {
 }
 
 impl Typed {
+    /// The opaque function a definition names, when its body is one opaque
+    /// application (up to transposes and unit factors): `L = \ell(z)` makes
+    /// `\frac{\partial L}{\partial z}` that function's gradient.
+    pub fn opaque_definition(&self, name: &Name) -> Option<&Name> {
+        let (_, body) = self.defs.iter().find(|(n, _)| n == name)?;
+        match &peel_unit_wrappers(body).op {
+            Op::Opaque(f) => Some(f),
+            _ => None,
+        }
+    }
+
     /// The resolved shape of a typed node.
     pub fn shape(&self, e: &TExpr) -> Shape {
         Shape {
@@ -488,6 +499,28 @@ fn signed_name(e: &Expr) -> Option<(&Name, usize)> {
 fn strip_group(e: &Expr) -> &Expr {
     match &e.kind {
         ExprKind::Group(a) => strip_group(a),
+        _ => e,
+    }
+}
+
+/// `e` without what leaves a scalar's value unchanged around it: its
+/// transposes, and constant factors whose product is 1 (`-(-f(x))`).
+pub fn peel_unit_wrappers(e: &TExpr) -> &TExpr {
+    fn peel(e: &TExpr) -> (&TExpr, Q) {
+        match (&e.op, e.args.as_slice()) {
+            (Op::Transpose, [a]) => peel(a),
+            (Op::Mul, [k, x]) | (Op::Mul, [x, k]) if matches!(k.op, Op::Const(_)) => {
+                let (inner, c) = peel(x);
+                match &k.op {
+                    Op::Const(q) => (inner, c * q),
+                    _ => (inner, c),
+                }
+            }
+            _ => (e, num_traits::One::one()),
+        }
+    }
+    match peel(e) {
+        (inner, c) if num_traits::One::is_one(&c) => inner,
         _ => e,
     }
 }

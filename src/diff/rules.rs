@@ -163,8 +163,22 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
         }
         // An opaque function: its gradient is an atom, ∂L/∂z.
         Op::Opaque(f) => {
+            // Its gradient is written `\frac{\partial L}{\partial z}`: the
+            // argument must have a name to be written (and read back).
+            if !matches!(g.op(kid), Op::Var(_) | Op::Def(_)) {
+                return Err(Diagnostic::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "the gradient of the opaque function `{}` of an expression cannot be written; name its argument with a definition (`z = …`, then `{}(z)`)",
+                        f.latex(),
+                        f.latex()
+                    ),
+                ));
+            }
+            // Named by the definition only when the text defines it as this
+            // application, as the oracle reads it.
             let of = match g.op(id) {
-                Op::Def(n) => n.clone(),
+                Op::Def(n) if g.opaque_defs.contains(n) => n.clone(),
                 _ => f.clone(),
             };
             let s = g.shape(kid).clone();

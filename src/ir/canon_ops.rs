@@ -27,6 +27,21 @@ impl Graph {
             return self.ones(&s);
         }
         let (coef, scalars, mats) = self.factors(a);
+        // diag(s I) = s 1: the size stays with the ones, not an unsized I.
+        if let [i] = mats.as_slice() {
+            if self.nodes[*i].op == Op::Identity {
+                let s = Shape {
+                    rows: self.nodes[*i].shape.rows.clone(),
+                    cols: Dim::One,
+                };
+                let mut out = self.ones(&s);
+                out = self.scale(coef, out);
+                for f in scalars {
+                    out = self.mul(f, out);
+                }
+                return out;
+            }
+        }
         if let [u, vt] = mats.as_slice() {
             if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
                 let v = self.t(*vt);

@@ -17,6 +17,9 @@ impl Graph {
             let b = g.lower(t, body)?;
             g.defs.insert(name.clone(), b);
             g.def_order.push(name.clone());
+            if t.opaque_definition(name).is_some() {
+                g.opaque_defs.insert(name.clone());
+            }
         }
         g.enable_folding();
         g.check()?;

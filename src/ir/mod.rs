@@ -28,7 +28,7 @@
 //! | `s \otimes A = s A`; constants out; `0 \otimes B = 0` | `kron` |
 //! | `\mathrm{tr}(s) = s`, `\mathrm{tr}(I_n) = n`, `\mathrm{tr}(A \otimes B) = \mathrm{tr} A\, \mathrm{tr} B`, scalars out | `trace` |
 //! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, scalars out | `sum` |
-//! | `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
+//! | `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(s I) = s \mathbf{1}`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
 //! | `\mathrm{unvec}(\mathrm{vec}\, X) = X`, `\mathrm{unvec}(a \otimes b) = b a^T` | `unvec` |
 //! | linear operations of 0 are 0; `f(0)` of a zero matrix is `f(0) \mathbf{1}`; `\exp(0) = 1`, `\log(1) = 0`, … | `func`, `call`, `op_node` |
 //! | a subexpression equal to a definition's body is that defined name | `intern` |
@@ -84,6 +84,10 @@ pub struct Graph {
     pub vars: BTreeMap<Name, VarInfo>,
     /// User functions: parameter and body.
     pub fns: BTreeMap<Name, (Name, Id)>,
+    /// Definitions written as one opaque application (`L = \ell(z)`): their
+    /// name labels that function's gradient (as written, whatever the
+    /// canonical form later drops beside it).
+    pub opaque_defs: std::collections::BTreeSet<Name>,
     sym_cache: RefCell<HashMap<Id, bool>>,
     /// Whether a declared symmetric input may be treated as symmetric
     /// (`S^T = S`). Off while the document's own expressions are built: the
@@ -112,6 +116,7 @@ impl Graph {
             folding: false,
             vars,
             fns: BTreeMap::new(),
+            opaque_defs: Default::default(),
             sym_cache: RefCell::new(HashMap::new()),
             point_symmetry: false,
             overflow: false,

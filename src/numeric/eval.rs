@@ -157,7 +157,8 @@ impl<'a> Evaluator<'a> {
                 let mut found = None;
                 for i in 0..g.len() {
                     if let Op::Opaque(f) = g.op(i) {
-                        if g.kids(i)[0] == arg && (f == of || g.def_of_body(i) == Some(of)) {
+                        let names_it = g.def_of_body(i) == Some(of) && g.opaque_defs.contains(of);
+                        if g.kids(i)[0] == arg && (f == of || names_it) {
                             found = Some(f.clone());
                             break;
                         }
@@ -363,4 +364,14 @@ pub fn softmax(a: &M) -> M {
 /// Evaluate `id` on `inst`.
 pub fn eval(g: &Graph, inst: &Instance, id: Id) -> Result<M> {
     Evaluator::new(g, inst, &HashMap::new()).eval(id)
+}
+
+/// The value of node `id` and the largest magnitude of any value met on the
+/// way: the size that rounding in the result is relative to (a gradient that
+/// is a difference of large equal terms is zero only up to their rounding).
+pub fn eval_with_magnitude(g: &Graph, inst: &Instance, id: Id) -> Result<(M, f64)> {
+    let mut e = Evaluator::new(g, inst, &HashMap::new());
+    let v = e.eval(id)?;
+    let big = e.memo.values().map(|m| m.amax()).fold(0.0, f64::max);
+    Ok((v, big))
 }

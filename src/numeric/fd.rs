@@ -27,6 +27,21 @@ pub const ENTRY_BUDGET: usize = 64;
 /// Random directions checked beyond the entry budget.
 pub const DIRECTIONS: usize = 4;
 
+/// Errors above this must be confirmed: two steps' estimates agree.
+const CONFIRM_ABOVE: f64 = 1e-7;
+
+/// Whether two of the estimates agree with each other (relative 1e-4).
+fn settled(estimates: &[Vec<f64>]) -> bool {
+    let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|a| a * a).sum::<f64>().sqrt();
+    estimates.iter().enumerate().any(|(i, a)| {
+        estimates[i + 1..].iter().any(|b| {
+            let d = norm(&mut a.iter().zip(b).map(|(x, y)| x - y));
+            let scale = norm(&mut a.iter().copied()).max(norm(&mut b.iter().copied()));
+            d <= 1e-4 * scale.max(1e-12)
+        })
+    })
+}
+
 /// Relative steps tried, in order, until one agrees.
 const STEPS: [f64; 8] = [1e-3, 1e-2, 1e-4, 1e-5, 1e-6, 3e-2, 1e-7, 1e-8];
 
@@ -206,6 +221,8 @@ pub fn check_gradient(
     let nw = norm(&mut want.iter().copied());
     let mut best = f64::INFINITY;
     let mut swamped = false;
+    // Estimates at the steps that resolved, to confirm a disagreement.
+    let mut estimates: Vec<Vec<f64>> = Vec::new();
     for s in STEPS {
         let got = dirs
             .iter()
@@ -231,6 +248,7 @@ pub fn check_gradient(
         // Agreement up to the uncertainty of the differences.
         let err = (diff - noise).max(0.0) / scale.max(1e-6);
         best = best.min(err);
+        estimates.push(got.iter().map(|(b, _)| *b).collect());
         if best < 1e-8 {
             break;
         }
@@ -243,6 +261,15 @@ pub fn check_gradient(
             } else {
                 "every finite-difference step left the objective's domain"
             },
+        ));
+    }
+    // A disagreement counts only once two steps agree with each other on
+    // what the derivative is (an oscillating objective can make one step's
+    // estimate look settled by chance).
+    if best > CONFIRM_ABOVE && !settled(&estimates) {
+        return Err(Diagnostic::new(
+            ErrorKind::Domain,
+            "finite differences do not settle on this instance: no two steps agree on the derivative",
         ));
     }
     Ok(CheckResult {

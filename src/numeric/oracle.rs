@@ -105,7 +105,8 @@ impl<'a> Oracle<'a> {
             let mut todo = vec![body];
             while let Some(e) = todo.pop() {
                 if let Op::Opaque(f) = &e.op {
-                    let defines_of = name == of && std::ptr::eq(e, peel_unit_wrappers(body));
+                    let defines_of =
+                        name == of && std::ptr::eq(e, crate::check::peel_unit_wrappers(body));
                     if (f == of || defines_of) && applied_to_arg(e) {
                         found = Some(f.clone());
                     }
@@ -350,28 +351,6 @@ impl<'a> Oracle<'a> {
                 M::from_element(1, 1, m + a.map(|x| (x - m).exp()).sum().ln())
             }
         })
-    }
-}
-
-/// `e` without what leaves a scalar's value unchanged around it: its
-/// transposes, and constant factors whose product is 1 (`-(-f(x))`).
-fn peel_unit_wrappers(e: &TExpr) -> &TExpr {
-    fn peel(e: &TExpr) -> (&TExpr, crate::core::shape::Q) {
-        match (&e.op, e.args.as_slice()) {
-            (Op::Transpose, [a]) => peel(a),
-            (Op::Mul, [k, x]) | (Op::Mul, [x, k]) if matches!(k.op, Op::Const(_)) => {
-                let (inner, c) = peel(x);
-                match &k.op {
-                    Op::Const(q) => (inner, c * q),
-                    _ => (inner, c),
-                }
-            }
-            _ => (e, num_traits::One::one()),
-        }
-    }
-    match peel(e) {
-        (inner, c) if num_traits::One::is_one(&c) => inner,
-        _ => e,
     }
 }
 
