@@ -431,6 +431,21 @@ impl Graph {
         if zero_kid && linear {
             return self.zero(&shape);
         }
+        // \log|s I_n| = n \log|s|: the size stays with `n`, not an unsized I.
+        if op == Op::LogDet && kids.len() == 1 && !self.is_scalar(kids[0]) {
+            let (coef, scalars, mats) = self.factors(kids[0]);
+            if let [i] = mats.as_slice() {
+                if self.nodes[*i].op == Op::Identity {
+                    let d = self.nodes[*i].shape.rows.clone();
+                    let one = self.one();
+                    let s = scalars.iter().fold(one, |acc, &f| self.mul(acc, f));
+                    let s = self.scale(coef, s);
+                    let l = self.raw(Op::LogDet, vec![s], Shape::scalar());
+                    let n = self.dim_scalar(&d);
+                    return self.mul(n, l);
+                }
+            }
+        }
         if op == Op::Diag && kids.len() == 1 && self.nodes[kids[0]].op == Op::Ones {
             return self.identity(&shape.rows);
         }

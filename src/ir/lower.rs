@@ -69,7 +69,7 @@ impl Graph {
             Op::Pow(p) => self.pow(k(0), p.clone()),
             Op::Trace => self.trace(k(0)),
             Op::Det => self.raw(Op::Det, vec![k(0)], shape),
-            Op::LogDet => self.raw(Op::LogDet, vec![k(0)], shape),
+            Op::LogDet => self.op_node(Op::LogDet, vec![k(0)], shape),
             Op::Norm => self.raw(Op::Norm, vec![k(0)], shape),
             Op::NormSq => self.raw(Op::NormSq, vec![k(0)], shape),
             Op::Func(f) => self.func(*f, k(0)),

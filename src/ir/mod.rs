@@ -26,6 +26,7 @@
 //! | `(x^p)^k = x^{pk}` for integer `k`; exact powers of constants | `pow` |
 //! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
 //! | `s \otimes A = s A`; constants out; `0 \otimes B = 0` | `kron` |
+//! | `\log|s I_n| = n \log|s|` | `op_node` |
 //! | `\mathrm{tr}(s) = s`, `\mathrm{tr}(I_n) = n`, `\mathrm{tr}(A \otimes B) = \mathrm{tr} A\, \mathrm{tr} B`, scalars out | `trace` |
 //! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, scalars out | `sum` |
 //! | `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(s I) = s \mathbf{1}`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
