@@ -59,6 +59,13 @@ pub fn too_much_work(w: f64) -> Diagnostic {
     )
 }
 
+/// Beyond this magnitude a sine or cosine has lost its digits (the
+/// argument's rounding is a sizeable part of a period): no value to judge by.
+pub const MAX_TRIG_ARG: f64 = 1e9;
+/// Why such an instance is passed over.
+pub const TRIG_PRECISION: &str =
+    "a sine or cosine of a number beyond 1e9 has no accurate value (its argument's rounding spans a sizeable part of a period)";
+
 /// A value: every scalar is a 1×1 matrix.
 pub type M = DMatrix<f64>;
 
@@ -274,6 +281,9 @@ impl<'a> Evaluator<'a> {
                         }
                         Func::Sigmoid => 1.0 / (1.0 + (-*x).exp()),
                         Func::Tanh => x.tanh(),
+                        Func::Sin | Func::Cos if x.abs() > MAX_TRIG_ARG => {
+                            return Err(domain(TRIG_PRECISION));
+                        }
                         Func::Sin => x.sin(),
                         Func::Cos => x.cos(),
                         Func::Sqrt => {

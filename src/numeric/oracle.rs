@@ -379,6 +379,12 @@ fn scalar_fn(f: Func, x: f64) -> Result<f64> {
         Func::Log => x.ln(),
         Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
         Func::Tanh => x.tanh(),
+        // The same physical limit as the graph's evaluator, restated here.
+        Func::Sin | Func::Cos if x.abs() > 1e9 => {
+            return Err(domain(
+                "a sine or cosine of a number beyond 1e9 has no accurate value",
+            ))
+        }
         Func::Sin => x.sin(),
         Func::Cos => x.cos(),
         Func::Sqrt if x <= 0.0 => return Err(domain("\\sqrt of a non-positive number")),
