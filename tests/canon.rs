@@ -84,6 +84,7 @@ const GOALS: &[(&str, &str)] = &[
     ("sum-rules", "\\mathrm{sum}(\\mathbf{1}) + \\mathrm{sum}(I) + \\mathrm{sum}(x y^T) + \\mathrm{sum}(\\alpha A)"),
     ("diag-rules", "\\mathrm{diag}(x a^T) + \\mathrm{diag}(I) + \\mathrm{diag}(\\mathrm{diag}(\\mathbf{1}))"),
     ("logdet-of-scaled-identity", "\\log|3 \\alpha (x^T a) I| x + \\log|I| x + \\log|\\beta A| x"),
+    ("sum-of-column-times-row-chain", "\\mathrm{sum}(\\mathbf{1} \\mathbf{1}^T W^T) + \\mathrm{sum}(x a^T A B)"),
     ("diag-of-scaled-identity", "\\mathrm{diag}(3 \\alpha (x^T a) I) + \\mathrm{sum}(\\mathrm{diag}(\\beta I)) x"),
     ("unvec-rules", "\\mathrm{unvec}(\\mathrm{vec}(A)) + \\mathrm{unvec}(x \\otimes a)"),
     ("functions-of-zero", "\\exp(x - x) + \\sigma(x - x) + \\cos(0) x + \\mathrm{quad}(x - x)"),

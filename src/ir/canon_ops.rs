@@ -379,6 +379,19 @@ impl Graph {
                 return out;
             }
         }
+        // The same with a chain after the column: sum(u R) = sum(u) sum(R)
+        // when R is one row (so the sizes stay with sum(u), never with an
+        // unsized ones vector).
+        if mats.len() > 2 && self.shape(mats[0]).cols == Dim::One {
+            let rest = self.mul_all(&mats[1..]);
+            let (su, sr) = (self.sum(mats[0]), self.sum(rest));
+            let mut out = self.mul(su, sr);
+            out = self.scale(coef, out);
+            for x in scalars {
+                out = self.mul(x, out);
+            }
+            return out;
+        }
         if let [u, vt] = mats.as_slice() {
             if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
                 let v = self.t(*vt);
