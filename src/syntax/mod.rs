@@ -1,4 +1,5 @@
 //! Stage 1: text → spanned syntax tree.
 
 pub mod ast;
+mod bounds;
 pub mod parse;

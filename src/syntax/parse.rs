@@ -2,6 +2,10 @@
 //! parser work before and while parsing, so no input can hang or overflow.
 
 use super::ast::*;
+use super::bounds::{check_bounds, check_depth, parser_calls, pest_error};
+pub use super::bounds::{
+    MAX_COMMANDS, MAX_DEPTH, MAX_INPUT, MAX_NESTING, PARSER_CALLS_BASE, PARSER_CALLS_PER_BYTE,
+};
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::core::span::Span;
 use num_bigint::BigInt;
@@ -20,27 +24,6 @@ mod generated {
     pub struct MatcalcParser;
 }
 pub use generated::{MatcalcParser, Rule};
-
-/// Largest accepted document, in bytes.
-pub const MAX_INPUT: usize = 64 * 1024;
-/// Deepest accepted bracket nesting.
-pub const MAX_NESTING: usize = 64;
-/// Most accepted LaTeX commands (each may open a level of nesting).
-pub const MAX_COMMANDS: usize = 4096;
-/// Largest expression tree depth after parsing.
-pub const MAX_DEPTH: usize = 200;
-/// Parser steps allowed per input byte before giving up (pathological
-/// backtracking, such as runs of `|` that could each open or close a
-/// determinant). Real documents take at most about 55 steps per byte (the
-/// fixtures and homework seeds, measured); the bound is four times that.
-pub const PARSER_CALLS_PER_BYTE: usize = 200;
-/// Parser steps always allowed, whatever the input's length.
-pub const PARSER_CALLS_BASE: usize = 20_000;
-
-/// The parser-step budget of an input of `len` bytes.
-pub fn parser_calls(len: usize) -> usize {
-    PARSER_CALLS_BASE + PARSER_CALLS_PER_BYTE * len
-}
 
 /// Parse a whole problem document.
 ///
@@ -75,18 +58,6 @@ fn parse_top(src: &str, rule: Rule) -> Result<Pair<'_, Rule>> {
     pairs
         .next()
         .ok_or_else(|| Diagnostic::new(ErrorKind::Internal, "empty parse tree"))
-}
-
-/// Later stages recurse on the tree: bound its depth.
-fn check_depth(e: &Expr) -> Result<()> {
-    if e.depth() > MAX_DEPTH {
-        return Err(Diagnostic::new(
-            ErrorKind::Limit,
-            format!("expression nested deeper than {MAX_DEPTH} levels"),
-        )
-        .at(e.span));
-    }
-    Ok(())
 }
 
 /// Parse a single expression (an answer, or an expression to simplify).
@@ -161,129 +132,6 @@ pub fn parse_answer(src: &str) -> Result<(Expr, Vec<Binding>)> {
     let e = main.ok_or_else(|| Diagnostic::new(ErrorKind::Parse, "expected an expression"))?;
     check_depth(&e)?;
     Ok((e, bindings))
-}
-
-fn check_bounds(src: &str) -> Result<()> {
-    if src.len() > MAX_INPUT {
-        return Err(Diagnostic::new(
-            ErrorKind::Limit,
-            format!(
-                "input is {} bytes; the limit is {MAX_INPUT} bytes",
-                src.len()
-            ),
-        ));
-    }
-    let mut depth = 0usize;
-    let mut commands = 0usize;
-    for (i, c) in src.char_indices() {
-        match c {
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(Diagnostic::new(
-                        ErrorKind::Limit,
-                        format!("brackets nested deeper than {MAX_NESTING} levels"),
-                    )
-                    .at(Span::new(i, i + 1)));
-                }
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            '\\' => {
-                commands += 1;
-                if commands > MAX_COMMANDS {
-                    return Err(Diagnostic::new(
-                        ErrorKind::Limit,
-                        format!("more than {MAX_COMMANDS} LaTeX commands in one document"),
-                    )
-                    .at(Span::new(i, i + 1)));
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
-    let (start, end) = match e.location {
-        pest::error::InputLocation::Pos(p) => (p, p),
-        pest::error::InputLocation::Span((a, b)) => (a, b),
-    };
-    let msg = e.variant.message().to_string();
-    if msg.contains("call limit") {
-        return Diagnostic::new(
-            ErrorKind::Limit,
-            format!(
-                "the parser took more than {} steps on {} bytes (limit: {PARSER_CALLS_BASE} + {PARSER_CALLS_PER_BYTE} per byte); the input backtracks pathologically, for example through a run of `|` bars: write determinants as \\det(A)",
-                parser_calls(src.len()),
-                src.len()
-            ),
-        );
-    }
-    // Point at the offending character, not an empty span.
-    let end = if end > start {
-        end
-    } else {
-        src[start..]
-            .chars()
-            .next()
-            .map(|c| start + c.len_utf8())
-            .unwrap_or(start)
-    };
-    let found = if src[start.min(src.len())..].trim().is_empty() {
-        "unexpected end of input".to_string()
-    } else if start < src.len() {
-        let t: String = src[start..]
-            .chars()
-            .take_while(|c| *c != '\n')
-            .take(12)
-            .collect();
-        format!("unexpected `{t}`")
-    } else {
-        "unexpected end of input".to_string()
-    };
-    let expected = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
-        _ => String::new(),
-    };
-    let mut d = Diagnostic::new(ErrorKind::Parse, found).at(Span::new(start, end));
-    if !expected.is_empty() {
-        d = d.note(format!("expected {expected}"));
-    }
-    d
-}
-
-fn describe_expected(rules: &[Rule]) -> String {
-    let mut words: Vec<&str> = rules
-        .iter()
-        .map(|r| match r {
-            Rule::expr
-            | Rule::term
-            | Rule::product
-            | Rule::unary
-            | Rule::factor
-            | Rule::expr_nb
-            | Rule::term_nb
-            | Rule::product_nb
-            | Rule::unary_nb
-            | Rule::factor_nb => "an expression",
-            Rule::name | Rule::letter => "a name",
-            Rule::addop => "`+` or `-`",
-            Rule::hadop => "`\\odot` or `\\otimes`",
-            Rule::mulop => "a product",
-            Rule::space => "a space such as `\\mathbb{R}^{n}`",
-            Rule::dims | Rule::dim => "dimensions",
-            Rule::EOI => "end of input",
-            Rule::transpose | Rule::power | Rule::inv_t | Rule::odot_pow | Rule::prime => {
-                "a superscript"
-            }
-            Rule::norm_sub => "a norm subscript",
-            _ => "a statement separator or operator",
-        })
-        .collect();
-    words.sort();
-    words.dedup();
-    words.join(", ")
 }
 
 fn sp(p: &Pair<Rule>) -> Span {

@@ -1,0 +1,164 @@
+//! The parser's bounds, named and stated in input size (bytes, bracket
+//! depth, commands, parser steps per byte, tree depth), and how pest's
+//! errors become diagnostics.
+
+use super::ast::Expr;
+use super::parse::Rule;
+use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::span::Span;
+
+/// Largest accepted document, in bytes.
+pub const MAX_INPUT: usize = 64 * 1024;
+/// Deepest accepted bracket nesting.
+pub const MAX_NESTING: usize = 64;
+/// Most accepted LaTeX commands (each may open a level of nesting).
+pub const MAX_COMMANDS: usize = 4096;
+/// Largest expression tree depth after parsing.
+pub const MAX_DEPTH: usize = 200;
+/// Parser steps allowed per input byte before giving up (pathological
+/// backtracking, such as runs of `|` that could each open or close a
+/// determinant). Real documents take at most about 55 steps per byte (the
+/// fixtures and homework seeds, measured); the bound is four times that.
+pub const PARSER_CALLS_PER_BYTE: usize = 200;
+/// Parser steps always allowed, whatever the input's length.
+pub const PARSER_CALLS_BASE: usize = 20_000;
+
+/// The parser-step budget of an input of `len` bytes.
+pub fn parser_calls(len: usize) -> usize {
+    PARSER_CALLS_BASE + PARSER_CALLS_PER_BYTE * len
+}
+
+pub(super) fn check_bounds(src: &str) -> Result<()> {
+    if src.len() > MAX_INPUT {
+        return Err(Diagnostic::new(
+            ErrorKind::Limit,
+            format!(
+                "input is {} bytes; the limit is {MAX_INPUT} bytes",
+                src.len()
+            ),
+        ));
+    }
+    let mut depth = 0usize;
+    let mut commands = 0usize;
+    for (i, c) in src.char_indices() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Limit,
+                        format!("brackets nested deeper than {MAX_NESTING} levels"),
+                    )
+                    .at(Span::new(i, i + 1)));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '\\' => {
+                commands += 1;
+                if commands > MAX_COMMANDS {
+                    return Err(Diagnostic::new(
+                        ErrorKind::Limit,
+                        format!("more than {MAX_COMMANDS} LaTeX commands in one document"),
+                    )
+                    .at(Span::new(i, i + 1)));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    let (start, end) = match e.location {
+        pest::error::InputLocation::Pos(p) => (p, p),
+        pest::error::InputLocation::Span((a, b)) => (a, b),
+    };
+    let msg = e.variant.message().to_string();
+    if msg.contains("call limit") {
+        return Diagnostic::new(
+            ErrorKind::Limit,
+            format!(
+                "the parser took more than {} steps on {} bytes (limit: {PARSER_CALLS_BASE} + {PARSER_CALLS_PER_BYTE} per byte); the input backtracks pathologically, for example through a run of `|` bars: write determinants as \\det(A)",
+                parser_calls(src.len()),
+                src.len()
+            ),
+        );
+    }
+    // Point at the offending character, not an empty span.
+    let end = if end > start {
+        end
+    } else {
+        src[start..]
+            .chars()
+            .next()
+            .map(|c| start + c.len_utf8())
+            .unwrap_or(start)
+    };
+    let found = if src[start.min(src.len())..].trim().is_empty() {
+        "unexpected end of input".to_string()
+    } else if start < src.len() {
+        let t: String = src[start..]
+            .chars()
+            .take_while(|c| *c != '\n')
+            .take(12)
+            .collect();
+        format!("unexpected `{t}`")
+    } else {
+        "unexpected end of input".to_string()
+    };
+    let expected = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        _ => String::new(),
+    };
+    let mut d = Diagnostic::new(ErrorKind::Parse, found).at(Span::new(start, end));
+    if !expected.is_empty() {
+        d = d.note(format!("expected {expected}"));
+    }
+    d
+}
+
+pub(super) fn describe_expected(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = rules
+        .iter()
+        .map(|r| match r {
+            Rule::expr
+            | Rule::term
+            | Rule::product
+            | Rule::unary
+            | Rule::factor
+            | Rule::expr_nb
+            | Rule::term_nb
+            | Rule::product_nb
+            | Rule::unary_nb
+            | Rule::factor_nb => "an expression",
+            Rule::name | Rule::letter => "a name",
+            Rule::addop => "`+` or `-`",
+            Rule::hadop => "`\\odot` or `\\otimes`",
+            Rule::mulop => "a product",
+            Rule::space => "a space such as `\\mathbb{R}^{n}`",
+            Rule::dims | Rule::dim => "dimensions",
+            Rule::EOI => "end of input",
+            Rule::transpose | Rule::power | Rule::inv_t | Rule::odot_pow | Rule::prime => {
+                "a superscript"
+            }
+            Rule::norm_sub => "a norm subscript",
+            _ => "a statement separator or operator",
+        })
+        .collect();
+    words.sort();
+    words.dedup();
+    words.join(", ")
+}
+
+/// Later stages recurse on the tree: bound its depth.
+pub(super) fn check_depth(e: &Expr) -> Result<()> {
+    if e.depth() > MAX_DEPTH {
+        return Err(Diagnostic::new(
+            ErrorKind::Limit,
+            format!("expression nested deeper than {MAX_DEPTH} levels"),
+        )
+        .at(e.span));
+    }
+    Ok(())
+}
