@@ -1688,37 +1688,9 @@ fn nth(n: &N, pos: usize) -> &N {
             return;
         }
         *pos -= 1;
-        let kids: Vec<&'a N> = match &n.e {
-            E::Var(_) | E::Def(_) | E::Num(..) | E::DimSym(_) | E::Eye => vec![],
-            E::Add(a, b)
-            | E::Sub(a, b)
-            | E::Mul(a, b, _)
-            | E::BAdd(a, b, _, _)
-            | E::Had(a, b)
-            | E::Kron(a, b)
-            | E::Div(a, b, _) => vec![a, b],
-            E::Neg(a)
-            | E::T(a, _)
-            | E::Inv(a)
-            | E::InvT(a)
-            | E::Pow(a, ..)
-            | E::HadPow(a, ..)
-            | E::MatPow(a, _)
-            | E::Tr(a, _)
-            | E::Det(a, _)
-            | E::LogDet(a, _)
-            | E::Norm(a, ..)
-            | E::Func(_, a)
-            | E::Sum(a)
-            | E::OnesT(a)
-            | E::Diag(a)
-            | E::DiagPart(a)
-            | E::Vec(a)
-            | E::Softmax(a)
-            | E::Lse(a)
-            | E::User(_, a)
-            | E::Opaque(_, a) => vec![a],
-        };
+        let mut kids: Vec<&'a N> = Vec::new();
+        let mut push = |c: &'a N| kids.push(c);
+        each_child!(&n.e, push);
         for k in kids {
             go(k, pos, out);
         }

@@ -4,6 +4,16 @@
 use super::*;
 
 impl Graph {
+    /// `out` with the factors taken out of an operand put back in front:
+    /// `c s_1 s_2 … out`.
+    fn refactor(&mut self, coef: Q, scalars: &[Id], out: Id) -> Id {
+        let mut out = self.scale(coef, out);
+        for &s in scalars {
+            out = self.mul(s, out);
+        }
+        out
+    }
+
     /// Whether `id` is a vector or matrix of ones (`\mathbf{1}`, `\mathbf{1}\mathbf{1}^T`).
     pub fn is_ones(&self, id: Id) -> bool {
         match &self.nodes[id].op {
@@ -35,10 +45,7 @@ impl Graph {
                     cols: Dim::One,
                 };
                 let mut out = self.ones(&s);
-                out = self.scale(coef, out);
-                for f in scalars {
-                    out = self.mul(f, out);
-                }
+                out = self.refactor(coef, &scalars, out);
                 return out;
             }
         }
@@ -46,10 +53,7 @@ impl Graph {
             if self.shape(*u).cols == Dim::One && self.shape(*vt).rows == Dim::One {
                 let v = self.t(*vt);
                 let h = self.had(*u, v);
-                let mut out = self.scale(coef, h);
-                for s in scalars {
-                    out = self.mul(s, out);
-                }
+                let out = self.refactor(coef, &scalars, h);
                 return out;
             }
         }
@@ -320,10 +324,7 @@ impl Graph {
             let shape = self.nodes[a].shape.clone();
             let m = self.build_product(Q::one(), vec![], mats, &shape);
             let tr = self.trace(m);
-            let mut out = self.scale(coef, tr);
-            for s in scalars {
-                out = self.mul(s, out);
-            }
+            let out = self.refactor(coef, &scalars, tr);
             return out;
         }
         self.raw(Op::Trace, vec![a], Shape::scalar())
@@ -372,10 +373,7 @@ impl Graph {
             // Scalars come out of a sum: sum(c s X) = c s sum(X).
             if *x != a && (self.is_ones(*x) || self.nodes[*x].op == Op::Identity) {
                 let mut out = self.sum(*x);
-                out = self.scale(coef, out);
-                for y in scalars {
-                    out = self.mul(y, out);
-                }
+                out = self.refactor(coef, &scalars, out);
                 return out;
             }
         }
@@ -386,10 +384,7 @@ impl Graph {
             let rest = self.mul_all(&mats[1..]);
             let (su, sr) = (self.sum(mats[0]), self.sum(rest));
             let mut out = self.mul(su, sr);
-            out = self.scale(coef, out);
-            for x in scalars {
-                out = self.mul(x, out);
-            }
+            out = self.refactor(coef, &scalars, out);
             return out;
         }
         if let [u, vt] = mats.as_slice() {
@@ -397,10 +392,7 @@ impl Graph {
                 let v = self.t(*vt);
                 let (su, sv) = (self.sum(*u), self.sum(v));
                 let mut out = self.mul(su, sv);
-                out = self.scale(coef, out);
-                for x in scalars {
-                    out = self.mul(x, out);
-                }
+                out = self.refactor(coef, &scalars, out);
                 return out;
             }
         }
