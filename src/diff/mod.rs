@@ -3,14 +3,15 @@
 //! Like the homework: start from the objective with adjoint 1, visit nodes
 //! parents-first, and push each node's adjoint to its children through the
 //! node's local gradient. Adjoints are kept as lists of terms, one per path
-//! (like terms merged), so the answer reads as "every path, summed".
+//! (like terms merged), so the answer reads as "every path, summed"; past
+//! [`MAX_PATHS`] paths, adjoints of defined names where paths meet are named
+//! and given once instead.
 //! Denominator layout: the gradient of a scalar has the variable's shape.
 //! Equation numbers are those of the Matrix Cookbook (Petersen & Pedersen,
 //! Nov. 2012).
 
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
-use crate::core::op::Func;
-use crate::core::op::Op;
+use crate::core::op::{Func, Op};
 use crate::core::shape::Q;
 use crate::ir::{Graph, Id};
 use crate::syntax::ast::Name;

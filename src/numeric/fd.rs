@@ -27,12 +27,16 @@ pub const ENTRY_BUDGET: usize = 64;
 /// Random directions checked beyond the entry budget.
 pub const DIRECTIONS: usize = 4;
 
+/// The 2-norm of a sequence.
+fn norm(xs: &mut dyn Iterator<Item = f64>) -> f64 {
+    xs.map(|a| a * a).sum::<f64>().sqrt()
+}
+
 /// Errors above this must be confirmed: two steps' estimates agree.
 const CONFIRM_ABOVE: f64 = 1e-7;
 
 /// Whether two of the estimates agree with each other (relative 1e-4).
 fn settled(estimates: &[Vec<f64>]) -> bool {
-    let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|a| a * a).sum::<f64>().sqrt();
     estimates.iter().enumerate().any(|(i, a)| {
         estimates[i + 1..].iter().any(|b| {
             let d = norm(&mut a.iter().zip(b).map(|(x, y)| x - y));
@@ -217,7 +221,6 @@ pub fn check_gradient(
             .collect()
     };
     let want: Vec<f64> = dirs.iter().map(|v| sym.dot(v)).collect();
-    let norm = |xs: &mut dyn Iterator<Item = f64>| xs.map(|a| a * a).sum::<f64>().sqrt();
     let nw = norm(&mut want.iter().copied());
     let mut best = f64::INFINITY;
     let mut swamped = false;
