@@ -14,33 +14,77 @@
 //!
 //! Floors, each reading only those below it (`core` is the ground floor):
 //!
-//! - [`core`]: spans, diagnostics, names and spellings, shapes and every
-//!   shape rule, one [`core::op::Op`] with its spellings and citations.
-//! - [`syntax`]: `grammar/matcalc.pest` → spanned AST ([`syntax::ast`]).
-//! - [`check`]: names and shapes → typed tree (unify, checker, lenient).
-//! - [`ir`]: the hash-consed graph: storage, canonical form, folding, lowering.
-//! - [`diff`]: reverse-mode differentiation; `rules`, one arm per operator.
-//! - [`simplify`]: egg: language, analysis, rule groups with citations.
-//! - [`numeric`]: the independent oracle, evaluation, instances, finite differences.
-//! - [`print`](mod@print): LaTeX, text, NumPy, tokens, the JSON documents, SVG.
-//! - [`teach`]: grading, step-by-step derivations, the computational graph.
-//! - [`problem`]: the pipeline as a library; [`cli`]: the command line
-//!   (its contract is `docs/INTERFACE.md`; the language, `docs/LANGUAGE.md`).
+//! - `core`: spans, diagnostics, names and spellings, shapes and every
+//!   shape rule, one `Op` with its spellings and citations.
+//! - `syntax`: `grammar/matcalc.pest` → spanned AST.
+//! - `check`: names and shapes → typed tree (unify, checker, lenient).
+//! - `ir`: the hash-consed graph: storage, canonical form, folding, lowering.
+//! - `diff`: reverse-mode differentiation; `rules`, one arm per operator.
+//! - `simplify`: egg: language, analysis, rule groups with citations.
+//! - `numeric`: the independent oracle, evaluation, instances, finite differences.
+//! - `print`: LaTeX, text, NumPy, tokens, the JSON documents, SVG.
+//! - `teach`: grading, step-by-step derivations, the computational graph.
+//! - `problem`: the pipeline as a library ([`Problem`]); [`cli`]: the command
+//!   line (its contract is `docs/INTERFACE.md`; the language, `docs/LANGUAGE.md`).
+//!
+//! The modules are private; the public API is what this page lists:
+//! [`Problem`] and its answers, [`grade`], [`steps`], [`graph`], the
+//! [`numpy`] generator, the operator tables [`Op`] and [`Func`], the
+//! [`oracle`], the [`limits`] and the [`cli`].
 
-pub mod check;
+mod check;
 pub mod cli;
-pub mod core;
-pub mod diff;
-pub mod ir;
-pub mod numeric;
-pub mod print;
-pub mod problem;
-pub mod simplify;
-pub mod syntax;
-pub mod teach;
+mod core;
+mod diff;
+mod ir;
+mod numeric;
+mod print;
+mod problem;
+mod simplify;
+mod syntax;
+mod teach;
 
-pub use crate::core::diagnostic::{Diagnostic, ErrorKind};
+pub use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+pub use crate::core::op::{Func, Op};
+pub use crate::core::shape::{Dim, Shape};
+pub use crate::core::span::Span;
+pub use crate::numeric::fd::CheckResult;
+pub use crate::print::{numpy, TransposeStyle};
+pub use crate::syntax::ast::{Name, QueryOrder};
+pub use crate::teach::grade::{grade, grade_answer, Judgement, Method, Verdict};
+pub use crate::teach::graph::{graph, GraphView};
+pub use crate::teach::steps::{steps, Steps, StepsFormat};
 pub use problem::{Answer, Kind, Problem, Question};
+
+/// The independent numeric oracle: evaluation of a graph node or of the
+/// checked syntax tree on a random instance, which tests and the
+/// differential tester compare against.
+pub mod oracle {
+    pub use crate::numeric::eval::eval;
+    pub use crate::numeric::fd::valid_instance;
+    pub use crate::numeric::instance::{Instance, Mode};
+    pub use crate::numeric::oracle::Oracle;
+}
+
+/// The input limits every document and answer is held to (bytes, bracket
+/// depth, parser work); a hit limit is an error that names it.
+pub mod limits {
+    pub use crate::syntax::parse::{
+        MAX_COMMANDS, MAX_DEPTH, MAX_INPUT, MAX_NESTING, PARSER_CALLS_BASE, PARSER_CALLS_PER_BYTE,
+    };
+}
+
+/// Engine internals that the project's own tests reach into (the graph,
+/// the typed context, the simplifier's equality proof). Not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::check::{TExpr, Typed};
+    pub use crate::ir::{Graph, Id};
+    pub use crate::print::to_latex;
+    pub use crate::print::tokens::token_count;
+    pub use crate::simplify::{provably_equal, Limits};
+    pub use crate::syntax::parse::parse_expression;
+}
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

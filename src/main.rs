@@ -24,25 +24,7 @@ fn main() {
         .spawn(move || matcalc::cli::run(&cli));
     let (out, err, code) = match worker.map(|h| h.join()) {
         Ok(Ok(r)) => r,
-        _ => {
-            let message = "matcalc crashed; please report this input";
-            let doc = matcalc::print::json::error(
-                matcalc::ErrorKind::Internal.name(),
-                message,
-                &[],
-                "<input>",
-                None,
-            );
-            (
-                if json_out {
-                    matcalc::print::json::to_string(&doc)
-                } else {
-                    String::new()
-                },
-                format!("error[internal error]: {message}\n"),
-                2,
-            )
-        }
+        _ => matcalc::cli::crashed(json_out),
     };
     let _ = std::io::stdout().write_all(out.as_bytes());
     let _ = std::io::stderr().write_all(err.as_bytes());

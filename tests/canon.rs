@@ -4,9 +4,9 @@
 //! non-goals beside them: expressions that must stay different nodes with
 //! different values.
 
-use matcalc::numeric::eval::eval;
-use matcalc::numeric::instance::{Instance, Mode};
-use matcalc::numeric::oracle::Oracle;
+use matcalc::oracle::eval;
+use matcalc::oracle::Oracle;
+use matcalc::oracle::{Instance, Mode};
 use matcalc::Problem;
 use std::collections::BTreeMap;
 
@@ -22,8 +22,11 @@ L = x^T S x";
 
 /// `expr` read in the declarations' context: its graph node (built by the
 /// constructors), its checked tree and the typed context of that tree.
-fn build(p: &mut Problem, expr: &str) -> (usize, matcalc::check::TExpr, matcalc::check::Typed) {
-    let parsed = matcalc::syntax::parse::parse_expression(expr).expect("parses");
+fn build(
+    p: &mut Problem,
+    expr: &str,
+) -> (usize, matcalc::internals::TExpr, matcalc::internals::Typed) {
+    let parsed = matcalc::internals::parse_expression(expr).expect("parses");
     let (t, typed) = p.typed.type_expr(&parsed, false, None).expect("types");
     let id = p.graph.lower(&typed, &t).expect("lowers");
     (id, t, typed)

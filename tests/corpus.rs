@@ -4,9 +4,9 @@
 
 mod common;
 
-use matcalc::core::op::Op;
-use matcalc::numeric::eval::eval;
-use matcalc::numeric::fd::valid_instance;
+use matcalc::oracle::eval;
+use matcalc::oracle::valid_instance;
+use matcalc::Op;
 use matcalc::Problem;
 use std::collections::BTreeSet;
 
@@ -151,15 +151,15 @@ fn op_name(op: &Op) -> &'static str {
         Op::Norm => "norm",
         Op::NormSq => "normsq",
         Op::Func(f) => match f {
-            matcalc::core::op::Func::Exp => "exp",
-            matcalc::core::op::Func::Log => "log",
-            matcalc::core::op::Func::Sigmoid => "sigmoid",
-            matcalc::core::op::Func::Tanh => "tanh",
-            matcalc::core::op::Func::Sin => "sin",
-            matcalc::core::op::Func::Cos => "cos",
-            matcalc::core::op::Func::Sqrt => "sqrt",
-            matcalc::core::op::Func::Relu => "relu",
-            matcalc::core::op::Func::Step => "step",
+            matcalc::Func::Exp => "exp",
+            matcalc::Func::Log => "log",
+            matcalc::Func::Sigmoid => "sigmoid",
+            matcalc::Func::Tanh => "tanh",
+            matcalc::Func::Sin => "sin",
+            matcalc::Func::Cos => "cos",
+            matcalc::Func::Sqrt => "sqrt",
+            matcalc::Func::Relu => "relu",
+            matcalc::Func::Step => "step",
         },
         Op::Call(_) => "call",
         Op::Opaque(_) => "opaque",

@@ -112,12 +112,8 @@ fn grad_snapshots_match_the_answer_key() {
                 .unwrap_or("");
             let of = q.rsplit(' ').next().unwrap_or("");
             let (wrt, of) = (
-                matcalc::syntax::ast::Name::from_cli(wrt)
-                    .expect("name")
-                    .ident(),
-                matcalc::syntax::ast::Name::from_cli(of)
-                    .expect("name")
-                    .ident(),
+                matcalc::Name::from_cli(wrt).expect("name").ident(),
+                matcalc::Name::from_cli(of).expect("name").ident(),
             );
             let forms = documented(kp, &of, &wrt);
             assert!(

@@ -3,10 +3,10 @@
 
 mod common;
 
-use matcalc::core::op::Op;
-use matcalc::numeric::eval::eval;
-use matcalc::numeric::fd::valid_instance;
-use matcalc::print::numpy::{module, py_ident, upstream_ident, Function};
+use matcalc::numpy::{module, py_ident, upstream_ident, Function};
+use matcalc::oracle::eval;
+use matcalc::oracle::valid_instance;
+use matcalc::Op;
 use matcalc::Problem;
 use serde_json::{json, Value};
 

@@ -5,9 +5,9 @@
 
 mod common;
 
-use matcalc::numeric::eval::eval;
-use matcalc::numeric::fd::valid_instance;
-use matcalc::syntax::ast::Name;
+use matcalc::oracle::eval;
+use matcalc::oracle::valid_instance;
+use matcalc::Name;
 use matcalc::Problem;
 
 fn close(a: &nalgebra::DMatrix<f64>, b: &nalgebra::DMatrix<f64>) -> bool {
@@ -54,7 +54,7 @@ fn valid_fixtures() {
             let id = p.graph.def_node(d).expect("def");
             let body = p.graph.kids(id)[0];
             let shape = p.graph.shape(body).clone();
-            let latex = matcalc::print::to_latex(&mut p.graph, body, Default::default());
+            let latex = matcalc::internals::to_latex(&mut p.graph, body, Default::default());
             let back = p
                 .expression(&latex, false, Some(&shape))
                 .unwrap_or_else(|e| panic!("{name}: `{latex}` does not parse back: {e}"));

@@ -4,7 +4,7 @@
 
 mod common;
 
-use matcalc::core::diagnostic::ErrorKind;
+use matcalc::ErrorKind;
 use matcalc::Problem;
 use proptest::prelude::*;
 
@@ -220,7 +220,7 @@ proptest! {
         let mut p = Problem::new(HOMEWORK[problem]).expect("homework parses");
         for q in p.questions() {
             // Any verdict or error is fine; a panic is not.
-            let _ = matcalc::teach::grade::grade(&mut p, &q, &answer);
+            let _ = matcalc::grade(&mut p, &q, &answer);
         }
     }
 }

@@ -4,10 +4,10 @@
 
 mod common;
 
-use matcalc::numeric::eval::eval;
-use matcalc::numeric::fd::valid_instance;
-use matcalc::print::tokens::token_count;
-use matcalc::simplify::{provably_equal, Limits};
+use matcalc::internals::token_count;
+use matcalc::internals::{provably_equal, Limits};
+use matcalc::oracle::eval;
+use matcalc::oracle::valid_instance;
 use matcalc::Problem;
 
 /// (fixture, variable, printed answer, reference) for every reference.

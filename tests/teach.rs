@@ -4,11 +4,11 @@
 
 mod common;
 
-use matcalc::numeric::eval::eval;
-use matcalc::numeric::fd::valid_instance;
-use matcalc::teach::grade::{grade, Judgement, Method};
-use matcalc::teach::steps::{steps, StepsFormat};
+use matcalc::oracle::eval;
+use matcalc::oracle::valid_instance;
 use matcalc::Problem;
+use matcalc::{grade, Judgement, Method};
+use matcalc::{steps, StepsFormat};
 
 #[derive(serde::Deserialize)]
 struct Key {

@@ -3,10 +3,10 @@
 //! reorganised, only this file has to change.
 #![allow(dead_code)]
 
-use matcalc::numeric::eval::eval;
-use matcalc::numeric::instance::Instance;
-use matcalc::print::numpy::{module, Function};
-use matcalc::teach::grade::grade_answer;
+use matcalc::grade_answer;
+use matcalc::numpy::{module, Function};
+use matcalc::oracle::eval;
+use matcalc::oracle::Instance;
 use matcalc::{ErrorKind, Problem};
 use nalgebra::DMatrix;
 use std::collections::BTreeMap;

@@ -320,13 +320,6 @@ struct Checker {
 const MAX_TYPE_DEPTH: usize = 400;
 
 /// Type-check a parsed document.
-///
-/// ```
-/// use matcalc::{syntax::parse::parse_document, check::check};
-/// let doc = parse_document("W \\in \\mathbb{R}^{m \\times n}\nL = \\mathrm{tr}(W^T W)\n\\nabla_W L").unwrap();
-/// let typed = check(&doc).unwrap();
-/// assert_eq!(typed.queries.len(), 1);
-/// ```
 pub fn check(doc: &Document) -> Result<Typed> {
     let mut c = Checker {
         u: Unifier::default(),
@@ -522,5 +515,19 @@ pub fn peel_unit_wrappers(e: &TExpr) -> &TExpr {
     match peel(e) {
         (inner, c) if num_traits::One::is_one(&c) => inner,
         _ => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn check_example() {
+        use crate::{check::check, syntax::parse::parse_document};
+        let doc = parse_document(
+            "W \\in \\mathbb{R}^{m \\times n}\nL = \\mathrm{tr}(W^T W)\n\\nabla_W L",
+        )
+        .unwrap();
+        let typed = check(&doc).unwrap();
+        assert_eq!(typed.queries.len(), 1);
     }
 }

@@ -500,6 +500,20 @@ pub fn run(cli: &Cli) -> (String, String, i32) {
     }
 }
 
+/// What the binary prints when a command panicked (a bug: no input should
+/// get here): the JSON error document when `json` is set, a one-line
+/// message on standard error, and exit code 2.
+pub fn crashed(json: bool) -> (String, String, i32) {
+    let message = "matcalc crashed; please report this input";
+    let doc = json::error(ErrorKind::Internal.name(), message, &[], "<input>", None);
+    let out = if json {
+        json::to_string(&doc)
+    } else {
+        String::new()
+    };
+    (out, format!("error[internal error]: {message}\n"), 2)
+}
+
 /// The JSON error document for a command line clap refused, when the
 /// arguments ask for `--format json` (`--format json` or `--format=json`);
 /// `None` for help and version output, which are not errors, and for other

@@ -53,7 +53,7 @@ impl ErrorKind {
     /// writes it, so the two never disagree.
     ///
     /// ```
-    /// use matcalc::core::diagnostic::ErrorKind;
+    /// use matcalc::ErrorKind;
     /// assert_eq!(ErrorKind::Parse.name(), "parse");
     /// assert_eq!(ErrorKind::Cycle.name(), "cycle");
     /// ```
@@ -77,13 +77,6 @@ impl ErrorKind {
 /// at `\r\n`, `\n` or a lone `\r`, as in the problem language; the column
 /// counts characters, not bytes, as the rendered code frame does. An offset
 /// past the end (or inside a character) is clamped.
-///
-/// ```
-/// use matcalc::core::diagnostic::line_column;
-/// assert_eq!(line_column("ab\r\ncd", 5), (2, 2));
-/// assert_eq!(line_column("é\nx", 3), (2, 1));
-/// assert_eq!(line_column("éa", 3), (1, 3));
-/// ```
 pub fn line_column(src: &str, byte: usize) -> (usize, usize) {
     let (mut line, mut column) = (1, 1);
     let mut chars = src.char_indices().peekable();
@@ -237,3 +230,14 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_column_example() {
+        use crate::core::diagnostic::line_column;
+        assert_eq!(line_column("ab\r\ncd", 5), (2, 2));
+        assert_eq!(line_column("é\nx", 3), (2, 1));
+        assert_eq!(line_column("éa", 3), (1, 3));
+    }
+}

@@ -68,17 +68,6 @@ pub fn target_node(g: &mut Graph, wrt: &Name) -> Option<Id> {
 }
 
 /// Gradient of the scalar `root` with respect to `wrt`.
-///
-/// ```
-/// use matcalc::{syntax::parse::parse_document, check::check, ir::Graph, diff::gradient};
-/// let doc = parse_document("x \\in \\mathbb{R}^n\nf = x^T x\n").unwrap();
-/// let t = check(&doc).unwrap();
-/// let mut g = Graph::from_typed(&t).unwrap();
-/// let root = g.def_node(&t.defs[0].0).unwrap();
-/// let d = gradient(&mut g, root, &t.queries.first().map(|q| q.wrt.clone())
-///     .unwrap_or_else(|| matcalc::syntax::ast::Name::latin("x"))).unwrap();
-/// assert!(g.shape(d.answer).is_vector());
-/// ```
 pub fn gradient(g: &mut Graph, root: Id, wrt: &Name) -> Result<Derivation> {
     let Some(target) = target_node(g, wrt) else {
         return Err(Diagnostic::new(
@@ -214,4 +203,26 @@ fn merge(terms: Vec<(Q, Id)>) -> Vec<(Q, Id)> {
     }
     out.retain(|(c, _)| *c != Q::from_integer(0.into()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn gradient_example() {
+        use crate::{check::check, diff::gradient, ir::Graph, syntax::parse::parse_document};
+        let doc = parse_document("x \\in \\mathbb{R}^n\nf = x^T x\n").unwrap();
+        let t = check(&doc).unwrap();
+        let mut g = Graph::from_typed(&t).unwrap();
+        let root = g.def_node(&t.defs[0].0).unwrap();
+        let d = gradient(
+            &mut g,
+            root,
+            &t.queries
+                .first()
+                .map(|q| q.wrt.clone())
+                .unwrap_or_else(|| crate::Name::latin("x")),
+        )
+        .unwrap();
+        assert!(g.shape(d.answer).is_vector());
+    }
 }

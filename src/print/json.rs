@@ -118,12 +118,6 @@ pub fn graph<G: Serialize>(view: &G) -> Value {
 /// "source", "line", "column"}}`. `position` is the 1-based (line, column)
 /// of the error's span start in the text named `source`; without one, both
 /// are `null`.
-///
-/// ```
-/// let v = matcalc::print::json::error("parse", "expected an expression", &[], "<expr>", Some((2, 5)));
-/// assert_eq!(v["error"]["line"], 2);
-/// assert_eq!(v["version"], 1);
-/// ```
 pub fn error(
     kind: &str,
     message: &str,
@@ -150,4 +144,20 @@ pub fn to_string(doc: &Value) -> String {
     let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_example() {
+        let v = crate::print::json::error(
+            "parse",
+            "expected an expression",
+            &[],
+            "<expr>",
+            Some((2, 5)),
+        );
+        assert_eq!(v["error"]["line"], 2);
+        assert_eq!(v["version"], 1);
+    }
 }

@@ -7,6 +7,4 @@ pub mod numpy;
 pub mod svg;
 pub mod tokens;
 
-pub use latex::{
-    answer_latex, answer_text, named_adjoints, to_latex, to_text, Style, TransposeStyle,
-};
+pub use latex::{answer_latex, answer_text, to_latex, to_text, TransposeStyle};

@@ -1,7 +1,7 @@
 //! The spanned syntax tree of a problem document, as written (no meaning yet:
 //! whether `f(z)` is an application or a product is decided by `shape`).
 
-pub use crate::core::name::{greek_unicode, is_greek, Name, NameKind};
+pub use crate::core::name::{Name, NameKind};
 use crate::core::span::Span;
 use num_rational::BigRational;
 

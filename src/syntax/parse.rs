@@ -26,11 +26,6 @@ mod generated {
 pub use generated::{MatcalcParser, Rule};
 
 /// Parse a whole problem document.
-///
-/// ```
-/// let doc = matcalc::syntax::parse::parse_document("x \\in \\mathbb{R}^n\nL = x^T x").unwrap();
-/// assert_eq!(doc.stmts.len(), 2);
-/// ```
 pub fn parse_document(src: &str) -> Result<Document> {
     let doc = parse_top(src, Rule::document)?;
     let mut stmts = Vec::new();
@@ -61,11 +56,6 @@ fn parse_top(src: &str, rule: Rule) -> Result<Pair<'_, Rule>> {
 }
 
 /// Parse a single expression (an answer, or an expression to simplify).
-///
-/// ```
-/// let e = matcalc::syntax::parse::parse_expression("\\frac{\\partial L}{\\partial z} x^T").unwrap();
-/// assert!(matches!(e.kind, matcalc::syntax::ast::ExprKind::Chain(_)));
-/// ```
 pub fn parse_expression(src: &str) -> Result<Expr> {
     let top = parse_top(src, Rule::expression)?;
     let e = top
@@ -92,15 +82,6 @@ pub struct Binding {
 
 /// Parse an answer: an expression and the adjoints it names in a `where`
 /// clause (none for most answers).
-///
-/// ```
-/// let (e, b) = matcalc::syntax::parse::parse_answer(
-///     "\\frac{\\partial f}{\\partial z} x^T \\quad \\text{where} \\quad \\frac{\\partial f}{\\partial z} = 2 z",
-/// ).unwrap();
-/// assert_eq!(b.len(), 1);
-/// assert_eq!(b[0].wrt.latex(), "z");
-/// # let _ = e;
-/// ```
 pub fn parse_answer(src: &str) -> Result<(Expr, Vec<Binding>)> {
     let top = parse_top(src, Rule::answer)?;
     let mut main = None;
@@ -685,5 +666,31 @@ fn parse_number(s: &str, span: Span) -> Result<BigRational> {
             let den = num_traits::pow(BigInt::from(10), f.len());
             Ok(BigRational::new(num, den))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn document_example() {
+        let doc = crate::syntax::parse::parse_document("x \\in \\mathbb{R}^n\nL = x^T x").unwrap();
+        assert_eq!(doc.stmts.len(), 2);
+    }
+
+    #[test]
+    fn expression_example() {
+        let e =
+            crate::syntax::parse::parse_expression("\\frac{\\partial L}{\\partial z} x^T").unwrap();
+        assert!(matches!(e.kind, crate::syntax::ast::ExprKind::Chain(_)));
+    }
+
+    #[test]
+    fn answer_example() {
+        let (e, b) = crate::syntax::parse::parse_answer(
+            "\\frac{\\partial f}{\\partial z} x^T \\quad \\text{where} \\quad \\frac{\\partial f}{\\partial z} = 2 z",
+        ).unwrap();
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].wrt.latex(), "z");
+        let _ = e;
     }
 }

@@ -96,9 +96,9 @@ fn close(a: &M, b: &M, floor: f64) -> bool {
 /// let src = "x \\in \\mathbb{R}^{n}\nA \\in \\mathbb{R}^{n \\times n}\nf = x^T A x\n\\nabla_x f";
 /// let mut p = matcalc::Problem::new(src).unwrap();
 /// let q = p.questions()[0].clone();
-/// let v = matcalc::teach::grade::grade(&mut p, &q, "A^T x + A x").unwrap();
+/// let v = matcalc::grade(&mut p, &q, "A^T x + A x").unwrap();
 /// assert_eq!(v.verdict.as_str(), "equivalent");
-/// let v = matcalc::teach::grade::grade(&mut p, &q, "2 A x").unwrap();
+/// let v = matcalc::grade(&mut p, &q, "2 A x").unwrap();
 /// assert_eq!(v.verdict.as_str(), "not equivalent");
 /// ```
 pub fn grade(p: &mut Problem, q: &Question, latex: &str) -> Result<Verdict> {

@@ -84,7 +84,7 @@ fn op_label(g: &mut Graph, id: Id) -> String {
 /// let src = "x \\in \\mathbb{R}^{n}\nW \\in \\mathbb{R}^{m \\times n}\nL = \\|W x\\|^2\n\\nabla_W L";
 /// let mut p = matcalc::Problem::new(src).unwrap();
 /// let q = p.questions()[0].clone();
-/// let view = matcalc::teach::graph::graph(&mut p.graph, &[q.of], &[q.wrt]);
+/// let view = matcalc::graph(&mut p.graph, &[q.of], &[q.wrt]);
 /// assert!(view.nodes.iter().any(|n| n.role == "variable" && n.label == "W"));
 /// assert!(view.to_dot().starts_with("digraph"));
 /// ```

@@ -52,7 +52,7 @@ pub struct Steps {
     pub nodes: Vec<Line>,
     /// Local gradients (adjoints pushed to children), parents first.
     pub local: Vec<Line>,
-    /// Every path with its contribution (at most [`MAX_PATHS`]).
+    /// Every path with its contribution (at most 24, `MAX_PATHS`).
     pub paths: Vec<PathStep>,
     /// How many paths there are in all.
     pub path_count: usize,
@@ -135,7 +135,7 @@ fn line(g: &mut Graph, latex_prefix: &str, text_prefix: &str, id: Id, cites: Opt
 /// let src = "x \\in \\mathbb{R}^{n}\nW \\in \\mathbb{R}^{m \\times n}\nL = \\frac{1}{2} \\|W^T W x - x\\|^2\n\\nabla_W L";
 /// let mut p = matcalc::Problem::new(src).unwrap();
 /// let q = p.questions()[0].clone();
-/// let s = matcalc::teach::steps::steps(&mut p, &q).unwrap();
+/// let s = matcalc::steps(&mut p, &q).unwrap();
 /// assert_eq!(s.path_count, 2);
 /// ```
 pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
