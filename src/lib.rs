@@ -53,7 +53,8 @@ pub use crate::print::{numpy, TransposeStyle};
 pub use crate::syntax::ast::{Name, QueryOrder};
 pub use crate::teach::grade::{grade, grade_answer, Judgement, Method, Verdict};
 pub use crate::teach::graph::{graph, GraphView};
-pub use crate::teach::steps::{steps, Steps, StepsFormat};
+pub use crate::teach::render::StepsFormat;
+pub use crate::teach::steps::{steps, Steps};
 pub use problem::{Answer, Kind, Problem, Question};
 
 /// The independent numeric oracle: evaluation of a graph node or of the

@@ -404,7 +404,8 @@ fn drawn_questions(p: &Problem, c: &Common) -> Result<Vec<crate::problem::Questi
 
 /// `matcalc steps`.
 pub fn steps(src: &str, a: &StepsArgs) -> Result<Outcome> {
-    use crate::teach::steps::{self as derivation, StepsFormat as Render};
+    use crate::teach::render::StepsFormat as Render;
+    use crate::teach::steps as derivation;
     let mut p = Problem::new(src)?;
     let qs = drawn_questions(&p, &a.common)?;
     if qs.is_empty() {

@@ -1,6 +1,7 @@
 //! Stage 6: printing graph nodes as LaTeX, Unicode text and NumPy; the JSON
 //! documents of the command line; SVG through Graphviz.
 
+pub mod dot;
 pub mod json;
 pub mod latex;
 pub mod numpy;

@@ -1,10 +1,11 @@
-//! The computational graph of a document's objectives, for Graphviz: shared
+//! The computational graph of a document's objectives (data; DOT in `print::dot`): shared
 //! subexpressions drawn once (the graph is hash-consed), variables and
 //! objectives marked.
 
 use crate::core::op::Func;
 use crate::core::op::Op;
 use crate::ir::{Graph, Id};
+use crate::print::dot::{digraph, DotRole};
 use crate::print::to_text;
 use crate::syntax::ast::Name;
 use std::collections::{BTreeMap, BTreeSet};
@@ -159,25 +160,19 @@ pub fn graph(g: &mut Graph, of: &[Name], wrt: &[Name]) -> GraphView {
 impl GraphView {
     /// Graphviz DOT.
     pub fn to_dot(&self) -> String {
-        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-        let mut s = String::from("digraph matcalc {\n  rankdir=BT;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
-        for n in &self.nodes {
-            let style = match n.role.as_str() {
-                "variable" => ", style=\"rounded,filled\", fillcolor=\"#cce5ff\", peripheries=2",
-                "objective" => ", style=\"rounded,filled\", fillcolor=\"#ffe0b3\", peripheries=2",
-                "input" => ", shape=ellipse, style=solid",
-                _ => "",
-            };
-            s.push_str(&format!(
-                "  n{} [label=\"{}\"{style}];\n",
-                n.index,
-                esc(&n.label)
-            ));
-        }
-        for (a, b) in &self.edges {
-            s.push_str(&format!("  n{a} -> n{b};\n"));
-        }
-        s.push_str("}\n");
-        s
+        let nodes: Vec<(usize, &str, DotRole)> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let role = match n.role.as_str() {
+                    "variable" => DotRole::Variable,
+                    "objective" => DotRole::Objective,
+                    "input" => DotRole::Input,
+                    _ => DotRole::Operation,
+                };
+                (n.index, n.label.as_str(), role)
+            })
+            .collect();
+        digraph(&nodes, &self.edges)
     }
 }
