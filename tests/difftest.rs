@@ -1,5 +1,5 @@
 //! Seeded random differential test: a few hundred generated problems, each
-//! with an independent evaluation of its objective (examples/difftest/gen.rs),
+//! with an independent evaluation of its objective (examples/difftest/gen/),
 //! checked against matcalc's gradients by finite differences, plus the round
 //! trip of every printed answer. Deterministic; writes nothing.
 //!
@@ -9,7 +9,7 @@
 mod check;
 #[path = "../examples/difftest/engine.rs"]
 mod engine;
-#[path = "../examples/difftest/gen.rs"]
+#[path = "../examples/difftest/gen/mod.rs"]
 mod gen;
 
 use check::{judge, Class};

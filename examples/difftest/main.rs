@@ -3,7 +3,7 @@
 //!     cargo run --release --example difftest -- --count 20000 --seed N \
 //!         [--failures DIR] [--numpy-every K] [--shrink N] [--verbose]
 //!
-//! Generates random well-shaped problems (gen.rs) together with an
+//! Generates random well-shaped problems (gen/) together with an
 //! independent evaluation of the objective, asks matcalc for the gradients
 //! (engine.rs, the only module that touches the library), and compares them
 //! with Richardson central differences of the independent evaluation; then
