@@ -193,31 +193,8 @@ impl Generator {
                     e: E::Num(self.rng.gen_range(4..7), 1),
                     s: Shape::scalar(),
                 };
-                let i = if self.chance(0.5) {
-                    N {
-                        e: E::Mul(
-                            bx(c),
-                            bx(N {
-                                e: E::Eye,
-                                s: s.clone(),
-                            }),
-                            0,
-                        ),
-                        s: s.clone(),
-                    }
-                } else {
-                    N {
-                        e: E::Mul(
-                            bx(c),
-                            bx(N {
-                                e: E::Eye,
-                                s: s.clone(),
-                            }),
-                            1,
-                        ),
-                        s: s.clone(),
-                    }
-                };
+                let style = if self.chance(0.5) { 0 } else { 1 };
+                let i = scaled_eye(c, &s, style);
                 N {
                     e: E::Add(bx(x), bx(i)),
                     s: s.clone(),
@@ -264,17 +241,7 @@ impl Generator {
                     e: E::Num(self.rng.gen_range(4..7), 1),
                     s: Shape::scalar(),
                 };
-                let i = N {
-                    e: E::Mul(
-                        bx(c),
-                        bx(N {
-                            e: E::Eye,
-                            s: s.clone(),
-                        }),
-                        0,
-                    ),
-                    s: s.clone(),
-                };
+                let i = scaled_eye(c, &s, 0);
                 N {
                     e: E::Add(bx(i), bx(x)),
                     s: s.clone(),
@@ -773,5 +740,17 @@ impl Generator {
             }
             attempt += 1;
         }
+    }
+}
+
+/// `c I` of shape `s`, the product written in multiplication style `style`.
+fn scaled_eye(c: N, s: &Shape, style: u8) -> N {
+    let eye = N {
+        e: E::Eye,
+        s: s.clone(),
+    };
+    N {
+        e: E::Mul(bx(c), bx(eye), style),
+        s: s.clone(),
     }
 }

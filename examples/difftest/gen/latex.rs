@@ -408,21 +408,10 @@ impl<'a, 'r> Printer<'a, 'r> {
                     (format!("\\sqrt{{{x}}}"), ATOM)
                 }
                 _ => {
+                    // Both spellings of ReLU are in the language.
                     let name = match f {
-                        F::Exp => "\\exp",
-                        F::Log => "\\log",
-                        F::Ln => "\\ln",
-                        F::Sigma => "\\sigma",
-                        F::Tanh => "\\tanh",
-                        F::Sin => "\\sin",
-                        F::Cos => "\\cos",
-                        _ => {
-                            if self.rng.gen_bool(0.7) {
-                                "\\mathrm{relu}"
-                            } else {
-                                "\\mathrm{ReLU}"
-                            }
-                        }
+                        F::Relu if !self.rng.gen_bool(0.7) => "\\mathrm{ReLU}",
+                        _ => f.latex(),
                     };
                     (format!("{name}{}", self.arg(a)), ATOM)
                 }

@@ -106,6 +106,24 @@ pub enum F {
     Relu,
 }
 
+impl F {
+    /// The function's name as written (`e^{x}` for the exponential power).
+    pub fn latex(self) -> &'static str {
+        match self {
+            F::Exp => "\\exp",
+            F::EPow => "e^{x}",
+            F::Log => "\\log",
+            F::Ln => "\\ln",
+            F::Sigma => "\\sigma",
+            F::Tanh => "\\tanh",
+            F::Sin => "\\sin",
+            F::Cos => "\\cos",
+            F::Sqrt => "\\sqrt",
+            F::Relu => "\\mathrm{relu}",
+        }
+    }
+}
+
 /// User functions (scalar, applied elementwise).
 pub const USER: [(&str, &str); 4] = [
     ("swish", "k \\sigma(k)"),
