@@ -8,7 +8,7 @@ use crate::core::shape::Shape;
 use crate::core::span::Span;
 use crate::diff::{self, Derivation};
 use crate::ir::{Graph, Id};
-use crate::numeric::fd::{check_gradient, CheckResult, Objective, ENTRY_BUDGET};
+use crate::numeric::fd::{check_derivative, CheckResult, Objective, Probe, ENTRY_BUDGET};
 use crate::print::{self, TransposeStyle};
 use crate::syntax::ast::{Name, QueryOrder};
 use crate::syntax::parse::parse_document;
@@ -24,6 +24,17 @@ pub enum Kind {
     Jacobian,
     /// Hessian of a scalar.
     Hessian,
+}
+
+impl Kind {
+    /// `gradient`, `Jacobian`, `Hessian`: as a sentence names it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Gradient => "gradient",
+            Kind::Jacobian => "Jacobian",
+            Kind::Hessian => "Hessian",
+        }
+    }
 }
 
 /// One question: the derivative of `of` with respect to `wrt`.
@@ -216,25 +227,22 @@ impl Problem {
                 ),
             )));
         }
-        if q.order == QueryOrder::Second {
-            return Err(with_span(Diagnostic::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "Hessians are not supported yet (asked: the Hessian of {} in {})",
-                    q.of.latex(),
-                    q.wrt.latex()
-                ),
-            )));
-        }
-        if !self.graph.is_scalar(root) {
-            return Err(with_span(Diagnostic::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "`{}` is {}, so this is a Jacobian; Jacobians are not supported yet",
-                    q.of.latex(),
-                    self.graph.shape(root)
-                ),
-            )));
+        match (q.order, self.graph.is_scalar(root)) {
+            (QueryOrder::Second, false) => {
+                return Err(with_span(Diagnostic::new(
+                    ErrorKind::Shape,
+                    format!(
+                        "`{}` is {}: a Hessian is of a scalar (for a vector, ask for the Jacobian `\\frac{{\\partial {}}}{{\\partial {}}}`)",
+                        q.of.latex(),
+                        self.graph.shape(root),
+                        q.of.latex(),
+                        q.wrt.latex()
+                    ),
+                )))
+            }
+            (QueryOrder::Second, true) => return self.hessian(q, root).map_err(with_span),
+            (QueryOrder::First, false) => return self.jacobian(q, root).map_err(with_span),
+            (QueryOrder::First, true) => {}
         }
         let d = diff::gradient(&mut self.graph, root, &q.wrt).map_err(with_span)?;
         let shape = self
@@ -255,6 +263,103 @@ impl Problem {
             notes: Vec::new(),
         };
         self.verify(&mut a).map_err(with_span)?;
+        Ok(a)
+    }
+
+    /// The node of the variable `wrt`, or a name error.
+    fn target(&mut self, wrt: &Name) -> Result<Id> {
+        diff::target_node(&mut self.graph, wrt).ok_or_else(|| {
+            Diagnostic::new(
+                ErrorKind::Name,
+                format!("`{}` is not a variable of this document", wrt.latex()),
+            )
+        })
+    }
+
+    /// The Jacobian of the vector `root` (the definition `q.of`).
+    fn jacobian(&mut self, q: &Question, root: Id) -> Result<Answer> {
+        let target = self.target(&q.wrt)?;
+        let (d, j) = diff::jacobian_at(&mut self.graph, root, target)?;
+        self.derivative_answer(q, Kind::Jacobian, root, d, j)
+    }
+
+    /// The Hessian of the scalar `root`: the Jacobian of its (verified,
+    /// simplified) gradient, with respect to `\mathrm{vec}(X)` for a matrix.
+    fn hessian(&mut self, q: &Question, root: Id) -> Result<Answer> {
+        let first = Question {
+            order: QueryOrder::First,
+            ..q.clone()
+        };
+        let grad = self.answer(&first)?;
+        let target = self.target(&q.wrt)?;
+        // An opaque function's gradient is an input to the reverse pass, so
+        // a second derivative through it would silently be dropped.
+        let (post, dep) = diff::dependents(&self.graph, grad.id, target);
+        for &id in &post {
+            if let Op::Upstream(of) = self.graph.op(id) {
+                let k = self.graph.kids(id)[0];
+                if k == target || dep.get(&k) == Some(&true) || self.depends_on(k, target) {
+                    let arg = match self.graph.op(k) {
+                        Op::Var(n) | Op::Def(n) => n.latex(),
+                        _ => "its argument".into(),
+                    };
+                    return Err(Diagnostic::new(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "the Hessian needs the derivative of `\\frac{{\\partial {}}}{{\\partial {arg}}}`, the gradient of an opaque function, which the document does not give",
+                            of.latex()
+                        ),
+                    ));
+                }
+            }
+        }
+        let g = self.graph.shape(grad.id).clone();
+        let col = if g.cols == crate::core::shape::Dim::One {
+            grad.id
+        } else {
+            let shape = Shape {
+                rows: crate::core::shape::Dim::mul(&g.rows, &g.cols),
+                cols: crate::core::shape::Dim::One,
+            };
+            self.graph.op_node(Op::Vec, vec![grad.id], shape)
+        };
+        let (d, h) = diff::jacobian_at(&mut self.graph, col, target)?;
+        self.derivative_answer(q, Kind::Hessian, root, d, h)
+    }
+
+    /// Whether `id` depends on `target`.
+    fn depends_on(&self, id: Id, target: Id) -> bool {
+        diff::dependents(&self.graph, id, target)
+            .1
+            .get(&id)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// A Jacobian or Hessian `m`, simplified and verified.
+    fn derivative_answer(
+        &mut self,
+        q: &Question,
+        kind: Kind,
+        root: Id,
+        d: Derivation,
+        m: Id,
+    ) -> Result<Answer> {
+        let simple = crate::simplify::simplify(&mut self.graph, m, &self.limits)?;
+        let shape = self.graph.shape(m).clone();
+        let mut a = Answer {
+            question: q.clone(),
+            kind,
+            shape,
+            id: simple.id,
+            unsimplified: m,
+            simplify_stop: simple.stop,
+            egraph_nodes: simple.egraph_nodes,
+            root,
+            derivation: d,
+            notes: Vec::new(),
+        };
+        self.verify(&mut a)?;
         Ok(a)
     }
 
@@ -338,7 +443,8 @@ impl Problem {
         Err(Diagnostic::new(
             ErrorKind::Unsupported,
             format!(
-                "the derived gradient of {} in {} disagrees with finite differences of the objective (relative error {:.1e}), so it is not shown; this is a bug in matcalc, please report it",
+                "the derived {} of {} in {} disagrees with finite differences of the objective (relative error {:.1e}), so it is not shown; this is a bug in matcalc, please report it",
+                a.kind.noun(),
                 a.question.of.latex(),
                 a.question.wrt.latex(),
                 errors.last().copied().unwrap_or(f64::NAN)
@@ -353,7 +459,12 @@ impl Problem {
             wrt: &a.question.wrt,
             root: a.root,
         };
-        check_gradient(obj, &self.graph, id, seed, budget)
+        let probe = match a.kind {
+            Kind::Gradient => Probe::Gradient,
+            Kind::Jacobian => Probe::Jacobian,
+            Kind::Hessian => Probe::Hessian,
+        };
+        check_derivative(obj, probe, &self.graph, id, seed, budget)
     }
 
     /// Read an expression in this problem's context (names must occur in the
@@ -407,9 +518,19 @@ impl Problem {
         print::answer_text(&mut self.graph, a.id)
     }
 
-    /// The query in LaTeX: `\nabla_{W} L`.
+    /// The query in LaTeX: `\nabla_{W} L`, `\nabla^2_{x} f`, or
+    /// `\frac{\partial z}{\partial x}` for a Jacobian.
     pub fn query_latex(&self, q: &Question) -> String {
-        format!("\\nabla_{{{}}} {}", q.wrt.latex(), q.of.latex())
+        let (of, wrt) = (q.of.latex(), q.wrt.latex());
+        if q.order == QueryOrder::Second {
+            return format!("\\nabla^2_{{{wrt}}} {of}");
+        }
+        match self.graph.defs.get(&q.of) {
+            Some(&b) if !self.graph.is_scalar(b) => {
+                format!("\\frac{{\\partial {of}}}{{\\partial {wrt}}}")
+            }
+            _ => format!("\\nabla_{{{wrt}}} {of}"),
+        }
     }
 
     /// Check an answer against finite differences on the instance from `seed`.

@@ -83,6 +83,7 @@ const GOALS: &[(&str, &str)] = &[
     ("hadamard-scalar-ones-powers", "\\alpha \\odot x + \\mathbf{1} \\odot x + x \\odot x^{\\odot -1}"),
     ("hadamard-and-kronecker-of-zero", "(x - x) \\odot a + ((x - x) \\otimes y^T) y"),
     ("kronecker-constants-out", "(2 A) \\otimes (3 C)"),
+    ("kronecker-of-identities", "(2 A A^{-1}) \\otimes (C C^{-1}) + A \\otimes C"),
     ("trace-rules", "\\mathrm{tr}(I) + \\mathrm{tr}(A \\otimes B) + \\mathrm{tr}(2 \\alpha A)"),
     ("sum-rules", "\\mathrm{sum}(\\mathbf{1}) + \\mathrm{sum}(I) + \\mathrm{sum}(x y^T) + \\mathrm{sum}(\\alpha A)"),
     ("diag-rules", "\\mathrm{diag}(x a^T) + \\mathrm{diag}(I) + \\mathrm{diag}(\\mathrm{diag}(\\mathbf{1}))"),
@@ -100,6 +101,12 @@ const GOALS: &[(&str, &str)] = &[
 /// at every point, to different values.
 const NON_GOALS: &[(&str, &str, &str, bool)] = &[
     ("products-do-not-commute", "A B", "B A", true),
+    (
+        "kronecker-does-not-commute",
+        "A \\otimes C",
+        "C \\otimes A",
+        true,
+    ),
     ("transpose-does-not-keep-order", "(A B)^T", "A^T B^T", true),
     (
         "trace-is-not-multiplicative",

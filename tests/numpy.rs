@@ -49,6 +49,7 @@ fn numpy_modules_agree_with_the_evaluator() {
     let mut expected = Vec::new();
     let mut names = Vec::new();
     let mut paths = common::fixtures("corpus");
+    paths.extend(common::fixtures("derivatives"));
     for ex in ["autoencoder", "gplvm", "swish-mlp"] {
         paths.push(format!("{}/examples/{ex}.tex", env!("CARGO_MANIFEST_DIR")).into());
     }

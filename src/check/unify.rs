@@ -121,6 +121,15 @@ impl Unifier {
             self.parent[rb] = ra;
             return true;
         }
+        // A product with one open factor against a known size: the factor
+        // is the quotient (`d n = n p` gives `d = p`, the size of the `I`
+        // in `I \otimes A`).
+        let free = |b: DimBound| matches!(b, DimBound::Free);
+        if !free(ba) && !free(bb) {
+            if let Some(ok) = self.solve_product(ra, rb) {
+                return ok;
+            }
+        }
         let merged = match (ba, bb) {
             (DimBound::Free, x) | (x, DimBound::Free) => x,
             (DimBound::One, DimBound::One) => DimBound::One,
@@ -138,6 +147,62 @@ impl Unifier {
         self.parent[rb] = ra;
         self.bound[ra] = merged;
         true
+    }
+}
+
+impl Unifier {
+    /// Coefficient, symbols and open variables of a dimension.
+    fn partial(&mut self, v: DVar, open: &mut Vec<DVar>) -> Option<(u64, Vec<usize>)> {
+        let r = self.find(v);
+        match self.bound[r] {
+            DimBound::Free => {
+                open.push(r);
+                Some((1, vec![]))
+            }
+            DimBound::One => Some((1, vec![])),
+            DimBound::Num(n) => Some((n, vec![])),
+            DimBound::Sym(i) => Some((1, vec![i])),
+            DimBound::Mul(a, b) => {
+                let (x, mut sx) = self.partial(a, open)?;
+                let (y, sy) = self.partial(b, open)?;
+                sx.extend(sy);
+                sx.sort_unstable();
+                Some((x.checked_mul(y)?, sx))
+            }
+        }
+    }
+
+    /// `Some(result)` when exactly one side has exactly one open factor:
+    /// that factor is bound to the quotient (false when there is none);
+    /// `None` leaves the pair to structural unification.
+    fn solve_product(&mut self, a: DVar, b: DVar) -> Option<bool> {
+        let (mut oa, mut ob) = (Vec::new(), Vec::new());
+        let ka = self.partial(a, &mut oa)?;
+        let kb = self.partial(b, &mut ob)?;
+        let (open, (kc, ks), (tc, ts)) = match (oa.as_slice(), ob.as_slice()) {
+            ([x], []) => (*x, ka, kb),
+            ([], [x]) => (*x, kb, ka),
+            _ => return None,
+        };
+        if kc == 0 || tc % kc != 0 {
+            return Some(false);
+        }
+        let mut rest = ts;
+        for s in ks {
+            match rest.iter().position(|&t| t == s) {
+                Some(i) => {
+                    rest.remove(i);
+                }
+                None => return Some(false),
+            }
+        }
+        let mut q = self.num(tc / kc);
+        for s in rest {
+            let name = self.syms[s].clone();
+            let sv = self.sym(&name);
+            q = self.mul(q, sv);
+        }
+        Some(self.unify(open, q))
     }
 }
 

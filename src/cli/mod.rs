@@ -7,7 +7,7 @@ use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::print::json::{self, CheckResult, GradResult, SimplifyResult};
 use crate::print::numpy;
 use crate::print::TransposeStyle;
-use crate::problem::{Answer, Problem};
+use crate::problem::{Answer, Kind, Problem};
 use std::io::Read;
 
 /// Largest relative error `check` accepts.
@@ -91,7 +91,16 @@ fn tstyle(c: &Common) -> TransposeStyle {
 }
 
 fn fn_name(a: &Answer) -> String {
-    format!("grad_{}_{}", a.question.of.ident(), a.question.wrt.ident())
+    let prefix = match a.kind {
+        Kind::Gradient => "grad",
+        Kind::Jacobian => "jac",
+        Kind::Hessian => "hess",
+    };
+    format!(
+        "{prefix}_{}_{}",
+        a.question.of.ident(),
+        a.question.wrt.ident()
+    )
 }
 
 /// `matcalc grad`.
@@ -154,7 +163,12 @@ pub fn grad(src: &str, a: &GradArgs) -> Result<Outcome> {
 
 /// `∇_W L`, the text form of a query.
 fn query_text(a: &Answer) -> String {
-    format!("∇_{} {}", a.question.wrt.text(), a.question.of.text())
+    let (of, wrt) = (a.question.of.text(), a.question.wrt.text());
+    match a.kind {
+        Kind::Gradient => format!("∇_{wrt} {of}"),
+        Kind::Jacobian => format!("∂{of}/∂{wrt}"),
+        Kind::Hessian => format!("∇²_{wrt} {of}"),
+    }
 }
 
 /// `gradient`, `jacobian` or `hessian`, as the answer's kind serialises.

@@ -18,7 +18,9 @@ use crate::syntax::ast::Name;
 use num_traits::One;
 use std::collections::HashMap;
 
+mod linear;
 mod rules;
+pub use linear::linear_map;
 pub use rules::local;
 
 /// Most terms one adjoint may carry before they are summed into one.
@@ -84,21 +86,66 @@ pub fn gradient_at(g: &mut Graph, root: Id, target: Id) -> Result<Derivation> {
         return Err(Diagnostic::new(
             ErrorKind::Unsupported,
             format!(
-                "the objective is {}, not a scalar: Jacobians are not supported yet",
+                "the objective is {}, not a scalar: its derivative is a Jacobian",
                 g.shape(root)
             ),
         ));
     }
+    let one = g.one();
+    derive_at(g, root, target, one)
+}
+
+/// The free input that seeds a Jacobian's reverse pass: a name no document
+/// can write (the grammar's names are ASCII), of the objective's shape.
+pub fn seed_name() -> Name {
+    Name::latin("\u{22c6}")
+}
+
+/// The Jacobian `\frac{\partial z}{\partial x}` of the column vector `root`
+/// with respect to the node `target` (with respect to `\mathrm{vec}(X)` for
+/// a matrix): rows follow `z`, columns the entries of `x`. Reverse mode
+/// seeded with a free `u` gives `G(u) = J^T u` (the gradient of `u^T z`);
+/// `J` is the transpose of the matrix read off `G` (see [`linear_map`]).
+pub fn jacobian_at(g: &mut Graph, root: Id, target: Id) -> Result<(Derivation, Id)> {
+    let rs = g.shape(root).clone();
+    if rs.cols != crate::core::shape::Dim::One {
+        return Err(Diagnostic::new(
+            ErrorKind::Unsupported,
+            format!(
+                "the objective is {rs}: Jacobians are of column vectors (write \\mathrm{{vec}} of a matrix as a definition of its own)"
+            ),
+        ));
+    }
+    let name = seed_name();
+    g.vars
+        .entry(name.clone())
+        .or_insert_with(|| crate::check::VarInfo {
+            shape: rs.clone(),
+            symmetric: false,
+            spd: false,
+            positive: false,
+            is_dim: false,
+            declared: false,
+        });
+    let seed = g.var(&name, rs);
+    let d = derive_at(g, root, target, seed)?;
+    let l = linear_map(g, d.answer, seed)?;
+    let j = g.t(l);
+    g.check()?;
+    Ok((d, j))
+}
+
+/// Reverse mode from `root`, whose adjoint is `seed` (`1` for a gradient).
+pub fn derive_at(g: &mut Graph, root: Id, target: Id, seed: Id) -> Result<Derivation> {
     let shape = g.shape(target).clone();
     // Which nodes depend on the target (the only ones that need adjoints).
     let (post, dep) = dependents(g, root, target);
     let mut adj: HashMap<Id, Vec<Contribution>> = HashMap::new();
-    let one = g.one();
     adj.insert(
         root,
         vec![Contribution {
             from: root,
-            term: (Q::one(), one),
+            term: (Q::one(), seed),
         }],
     );
     // Paths from the objective to each node (saturating): too many, and

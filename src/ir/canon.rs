@@ -590,6 +590,11 @@ impl Graph {
         if self.nodes[a].op == Op::Zero || self.nodes[b].op == Op::Zero {
             return self.zero(&s);
         }
+        // I_m ⊗ I_n = I_{mn}.
+        if self.nodes[a].op == Op::Identity && self.nodes[b].op == Op::Identity {
+            let i = self.identity(&s.rows);
+            return self.scale(ca * cb, i);
+        }
         let k = self.raw(Op::Kron, vec![a, b], s);
         self.scale(ca * cb, k)
     }

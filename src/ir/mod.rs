@@ -25,7 +25,7 @@
 //! | `(A^{-1})^{-1} = A`, `I^{-1} = I`, `(c s A)^{-1} = c^{-1} s^{-1} A^{-1}` | `inv` |
 //! | `(x^p)^k = x^{pk}` for integer `k`; exact powers of constants | `pow` |
 //! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
-//! | `s \otimes A = s A`; constants out; `0 \otimes B = 0` | `kron` |
+//! | `s \otimes A = s A`; constants out; `0 \otimes B = 0`; `I_m \otimes I_n = I_{mn}` | `kron` |
 //! | `\log|s I_n| = n \log|s|` | `op_node` |
 //! | `\mathrm{tr}(s) = s`, `\mathrm{tr}(I_n) = n`, `\mathrm{tr}(A \otimes B) = \mathrm{tr} A\, \mathrm{tr} B`, scalars out | `trace` |
 //! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, of a column times a row chain `u R = \mathrm{sum}(u)\,\mathrm{sum}(R)`, scalars out | `sum` |

@@ -96,16 +96,62 @@ impl Objective<'_> {
         objective(self.typed, inst, self.of, &ov)
     }
 
-    /// The derivative along `v` at `x0` by central differences with one
-    /// Richardson step, at relative step `s`, and the uncertainty of that
-    /// estimate (rounding noise and truncation).
-    fn directional(&self, inst: &Instance, x0: &M, v: &M, s: f64) -> Result<(f64, f64)> {
-        let h = s * x0.amax().max(1.0) / v.amax().max(1e-300);
+    /// The objective's value (any shape) with the variable set to `x`.
+    fn value_at(&self, inst: &Instance, x: &M) -> Result<M> {
+        if inst.values.contains_key(self.wrt) {
+            let mut i2 = inst.clone();
+            i2.values.insert(self.wrt.clone(), x.clone());
+            return Oracle::new(self.typed, &i2, &BTreeMap::new()).def(self.of);
+        }
+        let ov = BTreeMap::from([(self.wrt.clone(), x.clone())]);
+        Oracle::new(self.typed, inst, &ov).def(self.of)
+    }
+
+    /// The scalar whose derivative along the pair's direction is probed:
+    /// the objective, or `w^T z` for a Jacobian.
+    fn scalar_at(&self, probe: Probe, inst: &Instance, w: &M, x: &M) -> Result<f64> {
+        match probe {
+            Probe::Jacobian => Ok(w.dot(&self.value_at(inst, x)?)),
+            Probe::Gradient | Probe::Hessian => self.at(inst, x),
+        }
+    }
+
+    /// The derivative along `v` at `x0` (of `w^T z` for a Jacobian; the
+    /// second derivative along `w` and `v` for a Hessian) by central
+    /// differences with one Richardson step, at relative step `s`, and the
+    /// uncertainty of that estimate (rounding noise and truncation).
+    fn estimate(
+        &self,
+        probe: Probe,
+        inst: &Instance,
+        x0: &M,
+        (w, v): (&M, &M),
+        s: f64,
+    ) -> Result<(f64, f64)> {
         let mut size: f64 = 0.0;
+        let mut f = |x: &M| -> Result<f64> {
+            let y = self.scalar_at(probe, inst, w, x)?;
+            size = size.max(y.abs());
+            Ok(y)
+        };
+        let scale = x0.amax().max(1.0);
+        if probe == Probe::Hessian {
+            let h = s * scale / w.amax().max(v.amax()).max(1e-300);
+            let mut d = |h: f64| -> Result<f64> {
+                let (a, b) = (w * h, v * h);
+                let pp = f(&(x0 + &a + &b))?;
+                let pm = f(&(x0 + &a - &b))?;
+                let mp = f(&(x0 - &a + &b))?;
+                let mm = f(&(x0 - &a - &b))?;
+                Ok((pp - pm - mp + mm) / (4.0 * h * h))
+            };
+            let (d1, d2) = (d(h)?, d(h / 2.0)?);
+            let noise = 16.0 * f64::EPSILON * size / (h * h / 4.0) + (d2 - d1).abs();
+            return Ok(((4.0 * d2 - d1) / 3.0, noise));
+        }
+        let h = s * scale / v.amax().max(1e-300);
         let mut d = |h: f64| -> Result<f64> {
-            let (xp, xm) = (x0 + v * h, x0 - v * h);
-            let (fp, fm) = (self.at(inst, &xp)?, self.at(inst, &xm)?);
-            size = size.max(fp.abs()).max(fm.abs());
+            let (fp, fm) = (f(&(x0 + v * h))?, f(&(x0 - v * h))?);
             Ok((fp - fm) / (2.0 * h))
         };
         let (d1, d2) = (d(h)?, d(h / 2.0)?);
@@ -114,6 +160,37 @@ impl Objective<'_> {
         let noise = 8.0 * f64::EPSILON * size / h + (d2 - d1).abs();
         Ok(((4.0 * d2 - d1) / 3.0, noise))
     }
+}
+
+/// Which derivative an answer is, and so how finite differences probe it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// `⟨G, v⟩ = D_v f`.
+    Gradient,
+    /// `w^T J \mathrm{vec}(v) = D_v (w^T z)`.
+    Jacobian,
+    /// `\mathrm{vec}(w)^T H \mathrm{vec}(v) = D_w D_v f`.
+    Hessian,
+}
+
+/// Relative steps for second differences, in order.
+const STEPS2: [f64; 6] = [1e-2, 1e-3, 3e-2, 3e-3, 1e-4, 1e-1];
+
+/// A column of the entries of `x` (column-major, as `\mathrm{vec}`).
+fn as_column(x: &M) -> M {
+    M::from_column_slice(x.len(), 1, x.as_slice())
+}
+
+/// A random matrix of the given size, entries in (−1, 1).
+fn random(rng: &mut ChaCha8Rng, r: usize, c: usize) -> M {
+    M::from_fn(r, c, |_, _| rng.gen_range(-1.0..1.0))
+}
+
+/// The unit matrix with a one at (column-major) entry `i`.
+fn unit(r: usize, c: usize, i: usize) -> M {
+    let mut e = M::zeros(r, c);
+    e[i] = 1.0;
+    e
 }
 
 /// Find an instance on which every check evaluates, starting at `seed`:
@@ -163,12 +240,14 @@ pub fn valid_instance(g: &Graph, seed: u64, roots: &[Id]) -> Result<(Instance, V
     })
 }
 
-/// Compare the symbolic gradient `answer` with finite differences of the
-/// oracle's objective on a valid instance drawn from `seed`.
+/// Compare the symbolic derivative `answer` (a gradient, Jacobian or
+/// Hessian, as `probe` says) with finite differences of the oracle's
+/// objective on a valid instance drawn from `seed`.
 /// Entries are checked one by one up to `entry_budget` entries; beyond, and
 /// always with a budget of 0, along random directions.
-pub fn check_gradient(
+pub fn check_derivative(
     obj: Objective,
+    probe: Probe,
     g: &Graph,
     answer: Id,
     seed: u64,
@@ -181,55 +260,86 @@ pub fn check_gradient(
             return Err(too_much_work(w));
         }
         let x = obj.point(inst)?;
-        obj.at(inst, &x)?;
+        match probe {
+            Probe::Jacobian => obj.value_at(inst, &x).map(|_| ())?,
+            _ => obj.at(inst, &x).map(|_| ())?,
+        }
         eval(g, inst, answer).map(|_| ())
     })?;
     let sym = eval(g, &inst, answer)?;
     let x0 = obj.point(&inst)?;
-    if sym.shape() != x0.shape() {
+    let n = x0.len();
+    let (xr, xc) = (x0.nrows(), x0.ncols());
+    let zlen = obj.value_at(&inst, &x0)?.len();
+    let want_shape = match probe {
+        Probe::Gradient => (xr, xc),
+        Probe::Jacobian => (zlen, n),
+        Probe::Hessian => (n, n),
+    };
+    if sym.shape() != want_shape {
         return Err(Diagnostic::new(
             ErrorKind::Internal,
             format!(
-                "the gradient is {}×{} but the variable is {}×{}",
+                "the derivative is {}×{} but should be {}×{}",
                 sym.nrows(),
                 sym.ncols(),
-                x0.nrows(),
-                x0.ncols()
+                want_shape.0,
+                want_shape.1
             ),
         ));
     }
-    // Directions: every entry, or random ones beyond the budget.
-    let n = x0.len();
+    // Probe pairs (w, v): every entry, or random ones beyond the budget.
     let heavy = w > HEAVY_WORK;
     let budget = if heavy { 1 } else { entry_budget };
     let directions = if heavy { 1 } else { DIRECTIONS };
-    let dirs: Vec<M> = if n <= budget {
-        (0..n)
-            .map(|i| {
-                let mut e = M::zeros(x0.nrows(), x0.ncols());
-                e[i] = 1.0;
-                e
-            })
+    let (wr, wc) = match probe {
+        Probe::Gradient => (1, 1),
+        Probe::Jacobian => (zlen, 1),
+        Probe::Hessian => (xr, xc),
+    };
+    let pairs_all = wr * wc * n;
+    let pairs: Vec<(M, M)> = if pairs_all <= budget {
+        (0..wr * wc)
+            .flat_map(|i| (0..n).map(move |j| (unit(wr, wc, i), unit(xr, xc, j))))
             .collect()
     } else {
         notes.push(format!(
-            "checked along {directions} random direction(s) (the variable has {n} entries)"
+            "checked along {directions} random direction(s) (the derivative has {} entries)",
+            sym.len()
         ));
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
         (0..directions)
-            .map(|_| M::from_fn(x0.nrows(), x0.ncols(), |_, _| rng.gen_range(-1.0..1.0)))
+            .map(|_| {
+                let v = random(&mut rng, xr, xc);
+                let w = match probe {
+                    Probe::Gradient => M::from_element(1, 1, 1.0),
+                    _ => random(&mut rng, wr, wc),
+                };
+                (w, v)
+            })
             .collect()
     };
-    let want: Vec<f64> = dirs.iter().map(|v| sym.dot(v)).collect();
+    let want: Vec<f64> = pairs
+        .iter()
+        .map(|(w, v)| match probe {
+            Probe::Gradient => sym.dot(v),
+            _ => (as_column(w).transpose() * &sym * as_column(v))[(0, 0)],
+        })
+        .collect();
     let nw = norm(&mut want.iter().copied());
     let mut best = f64::INFINITY;
     let mut swamped = false;
     // Estimates at the steps that resolved, to confirm a disagreement.
     let mut estimates: Vec<Vec<f64>> = Vec::new();
-    for s in STEPS {
-        let got = dirs
+    let steps: &[f64] = if probe == Probe::Hessian {
+        &STEPS2
+    } else {
+        &STEPS
+    };
+    for &s in steps {
+        let got = pairs
             .iter()
-            .map(|v| obj.directional(&inst, &x0, v, s))
+            .map(|(w, v)| obj.estimate(probe, &inst, &x0, (w, v), s))
             .collect::<Result<Vec<(f64, f64)>>>();
         let got = match got {
             Ok(v) => v,

@@ -153,7 +153,8 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
                 verdict.verdict = Judgement::ShapeMismatch;
                 verdict.method = Method::Shape;
                 verdict.diagnosis = Some(format!(
-                    "the answer is {got_shape}, but the gradient with respect to {} is {}",
+                    "the answer is {got_shape}, but the {} with respect to {} is {}",
+                    answer.kind.noun(),
                     answer.question.wrt.latex(),
                     answer.shape
                 ));
@@ -231,9 +232,10 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
         verdict.verdict = Judgement::ShapeMismatch;
         verdict.method = Method::Shape;
         verdict.diagnosis = Some(format!(
-            "the answer evaluates to a {}×{} value, but the gradient is {}×{}",
+            "the answer evaluates to a {}×{} value, but the {} is {}×{}",
             s.nrows(),
             s.ncols(),
+            answer.kind.noun(),
             e.nrows(),
             e.ncols()
         ));
@@ -294,8 +296,12 @@ fn diagnose(
             return Ok("the answer is zero".into());
         }
     }
-    // Paths: student = Σ k_i · (the term of path i), k_i ∈ {0, 1, 2}.
-    let target = answer.derivation.target;
+    // Paths: student = Σ k_i · (the term of path i), k_i ∈ {0, 1, 2}
+    // (a gradient's; a Jacobian's paths carry the seed, not its values).
+    let target = answer
+        .derivation
+        .target
+        .filter(|_| answer.kind == crate::problem::Kind::Gradient);
     let contributions = target
         .and_then(|t| answer.derivation.adjoints.get(&t))
         .cloned()
@@ -350,7 +356,8 @@ fn diagnose(
         }
     }
     Ok(format!(
-        "the answer differs from the gradient; on one instance the largest difference is {best:.3} at entry ({}, {})",
+        "the answer differs from the {}; on one instance the largest difference is {best:.3} at entry ({}, {})",
+        answer.kind.noun(),
         bi + 1,
         bj + 1
     ))

@@ -4,6 +4,7 @@
 pub mod hadamard;
 pub mod identity;
 pub mod inverse;
+pub mod kron;
 pub mod logdet;
 pub mod scalar;
 pub mod sums;
@@ -184,6 +185,7 @@ pub fn groups() -> Vec<Vec<Rule>> {
         scalar::rules(),
         sums::rules(),
         hadamard::rules(),
+        kron::rules(),
         logdet::rules(),
         identity::rules(),
     ]

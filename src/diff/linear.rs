@@ -1,0 +1,284 @@
+//! The matrix of a linear map, read off an expression linear in a seed.
+//!
+//! Reverse mode seeded with a free `u` at a vector objective `z` gives
+//! `G(u) = J^T u` (the gradient of `u^T z`), linear in `u`. The Jacobian is
+//! the transpose of the matrix `L` with `\mathrm{vec}(G(u)) = L\,
+//! \mathrm{vec}(u)`, which this module reads off `G` node by node with the
+//! vec–Kronecker identities of the Matrix Cookbook §10.2.1:
+//!
+//! | expression linear in `u` | `L` |
+//! |---|---|
+//! | `u` | `I` |
+//! | `a + b` (a broadcast scalar `s`: `\mathbf{1} L_s`) | `L_a + L_b` |
+//! | `P F S` with only `F` depending on `u` | `(S^T \otimes P) L_F` (eq. 520) |
+//! | `s M` with only the scalar `s` depending on `u` | `\mathrm{vec}(M) L_s` |
+//! | `w \odot F` | `\mathrm{diag}(\mathrm{vec}\, w) L_F` |
+//! | `F^T` for a vector `F` | `L_F` |
+//! | `\mathrm{tr}(F)` | `\mathrm{vec}(I)^T L_F` (eq. 521) |
+//! | `\mathrm{sum}(F)` | `\mathbf{1}^T L_F` |
+//! | `\mathrm{vec}(F)`, `\mathrm{unvec}(F)`, a defined name | `L_F` |
+//!
+//! Anything else that depends on `u` (a transposed matrix, which needs a
+//! commutation matrix; `\mathrm{diag}`; a Kronecker factor) is refused as
+//! unsupported, never guessed.
+
+use super::*;
+use crate::core::shape::{Dim, Shape};
+
+/// `L` with `vec(e) = L vec(seed)` for `e` linear in the node `seed`.
+pub fn linear_map(g: &mut Graph, e: Id, seed: Id) -> Result<Id> {
+    let m = entries(g.shape(seed));
+    let mut memo: HashMap<Id, Option<Id>> = HashMap::new();
+    match lin(g, e, seed, &m, &mut memo)? {
+        Some(l) => Ok(l),
+        None => {
+            let s = Shape {
+                rows: entries(g.shape(e)),
+                cols: m,
+            };
+            Ok(g.zero(&s))
+        }
+    }
+}
+
+/// The number of entries of a shape, as a dimension.
+fn entries(s: &Shape) -> Dim {
+    Dim::mul(&s.rows, &s.cols)
+}
+
+fn refuse(g: &Graph, id: Id, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Unsupported,
+        format!(
+            "this derivative is not supported yet: reading its matrix off a {} `{}` node {why}",
+            g.shape(id),
+            g.op(id).spelling().text
+        ),
+    )
+}
+
+/// `vec(x)` as a column: a column itself, a row transposed, a matrix under
+/// `\mathrm{vec}`.
+fn vec_of(g: &mut Graph, x: Id) -> Id {
+    let s = g.shape(x).clone();
+    if s.cols == Dim::One {
+        x
+    } else if s.rows == Dim::One {
+        g.t(x)
+    } else {
+        let shape = Shape {
+            rows: entries(&s),
+            cols: Dim::One,
+        };
+        g.op_node(Op::Vec, vec![x], shape)
+    }
+}
+
+/// `A \otimes B`, written as a product where the factors allow it:
+/// a scalar scales, `a^T \otimes b = b a^T`, `a \otimes b^T = a b^T`,
+/// and `I_1` vanishes.
+fn kron_nice(g: &mut Graph, a: Id, b: Id) -> Id {
+    let (sa, sb) = (g.shape(a).clone(), g.shape(b).clone());
+    if sa.is_scalar() || sb.is_scalar() {
+        return g.mul(a, b);
+    }
+    if sa.rows == Dim::One && sb.cols == Dim::One {
+        return g.mul(b, a);
+    }
+    if sa.cols == Dim::One && sb.rows == Dim::One {
+        return g.mul(a, b);
+    }
+    g.kron(a, b)
+}
+
+/// The product of `xs` (the identity of size `d` when empty).
+fn product_or_identity(g: &mut Graph, xs: &[Id], d: &Dim) -> Id {
+    match xs.split_first() {
+        None => g.identity(d),
+        Some((&first, rest)) => rest.iter().fold(first, |acc, &x| g.mul(acc, x)),
+    }
+}
+
+fn depends(g: &Graph, id: Id, seed: Id, memo: &mut HashMap<Id, bool>) -> bool {
+    if let Some(&d) = memo.get(&id) {
+        return d;
+    }
+    let d = id == seed || g.kids(id).iter().any(|&k| depends(g, k, seed, memo));
+    memo.insert(id, d);
+    d
+}
+
+/// `Some(L)`, or `None` when `e` does not depend on the seed.
+fn lin(
+    g: &mut Graph,
+    e: Id,
+    seed: Id,
+    m: &Dim,
+    memo: &mut HashMap<Id, Option<Id>>,
+) -> Result<Option<Id>> {
+    if let Some(r) = memo.get(&e) {
+        return Ok(*r);
+    }
+    let r = lin_uncached(g, e, seed, m, memo)?;
+    memo.insert(e, r);
+    Ok(r)
+}
+
+fn lin_uncached(
+    g: &mut Graph,
+    e: Id,
+    seed: Id,
+    m: &Dim,
+    memo: &mut HashMap<Id, Option<Id>>,
+) -> Result<Option<Id>> {
+    if e == seed {
+        return Ok(Some(g.identity(m)));
+    }
+    let mut dep = HashMap::new();
+    if !depends(g, e, seed, &mut dep) {
+        return Ok(None);
+    }
+    let shape = g.shape(e).clone();
+    let kid = |g: &Graph, i: usize| g.kids(e)[i];
+    let out = match g.op(e).clone() {
+        Op::Def(_) | Op::Vec | Op::Unvec => {
+            let k = kid(g, 0);
+            lin(g, k, seed, m, memo)?
+        }
+        Op::Transpose => {
+            let k = kid(g, 0);
+            let ks = g.shape(k);
+            if ks.rows != Dim::One && ks.cols != Dim::One {
+                return Err(refuse(
+                    g,
+                    e,
+                    "(a transposed matrix needs a commutation matrix)",
+                ));
+            }
+            lin(g, k, seed, m, memo)?
+        }
+        Op::Add => {
+            let terms = g.terms(e);
+            let mut acc: Vec<(Q, Id)> = Vec::new();
+            for (c, t) in terms {
+                let Some(l) = lin(g, t, seed, m, memo)? else {
+                    return Err(refuse(
+                        g,
+                        e,
+                        "(a term does not depend on the seed: not linear)",
+                    ));
+                };
+                // A broadcast scalar term fills every entry.
+                let l = if g.is_scalar(t) && !shape.is_scalar() {
+                    let ones = g.ones(&Shape {
+                        rows: entries(&shape),
+                        cols: Dim::One,
+                    });
+                    g.mul(ones, l)
+                } else {
+                    l
+                };
+                acc.push((c, l));
+            }
+            let s = Shape {
+                rows: entries(&shape),
+                cols: m.clone(),
+            };
+            Some(g.sum_terms(&acc, &s))
+        }
+        Op::Mul => {
+            let (coef, scalars, mats) = g.factors(e);
+            let ds: Vec<bool> = scalars
+                .iter()
+                .chain(&mats)
+                .map(|&f| depends(g, f, seed, &mut dep))
+                .collect();
+            if ds.iter().filter(|&&d| d).count() != 1 {
+                return Err(refuse(
+                    g,
+                    e,
+                    "(the seed in more than one factor: not linear)",
+                ));
+            }
+            let k = ds.iter().position(|&d| d).unwrap_or(0);
+            if k < scalars.len() {
+                // s M: vec(s M) = vec(M) s.
+                let f = scalars[k];
+                let Some(lf) = lin(g, f, seed, m, memo)? else {
+                    return Ok(None);
+                };
+                let mut rest: Vec<Id> = scalars
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != k)
+                    .map(|(_, &x)| x)
+                    .collect();
+                rest.extend(&mats);
+                let c = g.konst(coef);
+                let r = rest.iter().fold(c, |acc, &x| g.mul(acc, x));
+                let v = vec_of(g, r);
+                Some(g.mul(v, lf))
+            } else {
+                // P F S: vec(P F S) = (S^T ⊗ P) vec(F) (eq. 520).
+                let k = k - scalars.len();
+                let f = mats[k];
+                let Some(lf) = lin(g, f, seed, m, memo)? else {
+                    return Ok(None);
+                };
+                let fs = g.shape(f).clone();
+                let c = g.konst(coef);
+                let sc = scalars.iter().fold(c, |acc, &x| g.mul(acc, x));
+                let p = product_or_identity(g, &mats[..k], &fs.rows);
+                let p = g.mul(sc, p);
+                let s = product_or_identity(g, &mats[k + 1..], &fs.cols);
+                let st = g.t(s);
+                let kr = kron_nice(g, st, p);
+                Some(g.mul(kr, lf))
+            }
+        }
+        Op::Had => {
+            let (a, b) = (kid(g, 0), kid(g, 1));
+            let (da, db) = (depends(g, a, seed, &mut dep), depends(g, b, seed, &mut dep));
+            if da && db {
+                return Err(refuse(g, e, "(the seed on both sides: not linear)"));
+            }
+            let (w, f) = if da { (b, a) } else { (a, b) };
+            let Some(lf) = lin(g, f, seed, m, memo)? else {
+                return Ok(None);
+            };
+            let v = vec_of(g, w);
+            let d = Shape {
+                rows: g.shape(v).rows.clone(),
+                cols: g.shape(v).rows.clone(),
+            };
+            let dg = g.op_node(Op::Diag, vec![v], d);
+            Some(g.mul(dg, lf))
+        }
+        Op::Trace => {
+            let k = kid(g, 0);
+            let Some(lf) = lin(g, k, seed, m, memo)? else {
+                return Ok(None);
+            };
+            let ks = g.shape(k).clone();
+            let i = g.identity(&ks.rows);
+            let vi = vec_of(g, i);
+            let row = g.t(vi);
+            Some(g.mul(row, lf))
+        }
+        Op::Sum => {
+            let k = kid(g, 0);
+            let Some(lf) = lin(g, k, seed, m, memo)? else {
+                return Ok(None);
+            };
+            let ks = g.shape(k).clone();
+            let ones = g.ones(&Shape {
+                rows: entries(&ks),
+                cols: Dim::One,
+            });
+            let row = g.t(ones);
+            Some(g.mul(row, lf))
+        }
+        _ => return Err(refuse(g, e, "(not a linear operation of the seed)")),
+    };
+    Ok(out)
+}
