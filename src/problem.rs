@@ -292,9 +292,22 @@ impl Problem {
         };
         let grad = self.answer(&first)?;
         let target = self.target(&q.wrt)?;
+        // The gradient's printed form may use the symmetry of a symmetric
+        // point (`S^T = S`), true at the point but not in the directions off
+        // it that a Hessian in `S` differentiates along: there, the gradient
+        // is derived again with the declared symmetry off.
+        let symmetric = self.graph.vars.get(&q.wrt).is_some_and(|v| v.symmetric);
+        let grad_id = if symmetric {
+            self.graph.set_point_symmetry(false);
+            let raw = diff::gradient(&mut self.graph, root, &q.wrt).map(|d| d.answer);
+            self.graph.set_point_symmetry(true);
+            raw?
+        } else {
+            grad.id
+        };
         // An opaque function's gradient is an input to the reverse pass, so
         // a second derivative through it would silently be dropped.
-        let (post, dep) = diff::dependents(&self.graph, grad.id, target);
+        let (post, dep) = diff::dependents(&self.graph, grad_id, target);
         for &id in &post {
             if let Op::Upstream(of) = self.graph.op(id) {
                 let k = self.graph.kids(id)[0];
@@ -313,17 +326,22 @@ impl Problem {
                 }
             }
         }
-        let g = self.graph.shape(grad.id).clone();
+        let g = self.graph.shape(grad_id).clone();
         let col = if g.cols == crate::core::shape::Dim::One {
-            grad.id
+            grad_id
         } else {
             let shape = Shape {
                 rows: crate::core::shape::Dim::mul(&g.rows, &g.cols),
                 cols: crate::core::shape::Dim::One,
             };
-            self.graph.op_node(Op::Vec, vec![grad.id], shape)
+            self.graph.op_node(Op::Vec, vec![grad_id], shape)
         };
-        let (d, h) = diff::jacobian_at(&mut self.graph, col, target)?;
+        if symmetric {
+            self.graph.set_point_symmetry(false);
+        }
+        let jac = diff::jacobian_at(&mut self.graph, col, target);
+        self.graph.set_point_symmetry(true);
+        let (d, h) = jac?;
         self.derivative_answer(q, Kind::Hessian, root, d, h)
     }
 

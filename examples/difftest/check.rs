@@ -3,8 +3,9 @@
 //! printed answers. Uses `gen` and the `engine` adapter only.
 #![allow(dead_code)]
 
+use super::engine::Kind;
 use super::engine::{self, Answered, Run};
-use super::gen::{Gen, M};
+use super::gen::{ident_of, Bad, Gen, M};
 
 /// Outcome classes, worst first.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -137,24 +138,45 @@ fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
         return;
     };
     // 1. the value against finite differences of our own evaluator
+    let fd = |h: f64| -> Result<M, Bad> {
+        match a.kind {
+            Kind::Gradient => g.fd_gradient(vi, h),
+            Kind::Hessian => g.fd_hessian(vi, h),
+            Kind::Jacobian => match g.defs.iter().position(|(n, _)| ident_of(n) == a.of) {
+                Some(d) => g.fd_jacobian(d, vi, h),
+                None => Err(Bad(format!("no definition {}", a.of))),
+            },
+        }
+    };
+    // Second differences need larger steps.
+    let steps: [f64; 4] = if a.kind == Kind::Hessian {
+        [1e-2, 3e-3, 1e-3, 3e-4]
+    } else {
+        [1e-3, 1e-4, 1e-5, 1e-6]
+    };
+    let label = match a.kind {
+        Kind::Gradient => format!("∇_{}", a.wrt),
+        Kind::Jacobian => format!("∂{}/∂{}", a.of, a.wrt),
+        Kind::Hessian => format!("∇²_{}", a.wrt),
+    };
     match &a.value {
         Err(e) => j.failures.push((
             Class::Wrong,
-            format!("∇_{} = {} does not evaluate: {e}", a.wrt, a.latex),
+            format!("{label} = {} does not evaluate: {e}", a.latex),
         )),
-        Ok(v) => match g.fd_gradient(vi, 1e-3) {
+        Ok(v) => match fd(steps[0]) {
             Err(_) => j.skipped += 1,
-            Ok(fd) => {
-                let e1 = rel_diff(v, &fd);
+            Ok(fd0) => {
+                let e1 = rel_diff(v, &fd0);
                 if e1 > TOL {
                     // Confirm at smaller steps: wrong only when two steps
                     // agree with each other on the derivative and both
                     // disagree with the engine (an oscillating objective can
                     // make finite differences wander).
-                    let mut prev = fd.clone();
+                    let mut prev = fd0.clone();
                     let mut verdict = None;
-                    for h in [1e-4, 1e-5, 1e-6] {
-                        let Ok(next) = g.fd_gradient(vi, h) else {
+                    for &h in &steps[1..] {
+                        let Ok(next) = fd(h) else {
                             break;
                         };
                         let e = rel_diff(v, &next);
@@ -174,10 +196,10 @@ fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
                         Some(Some((e2, fd2))) => j.failures.push((
                             Class::Wrong,
                             format!(
-                                "∇_{} = {}: rel. error {:.3e} (step 1e-3), {:.3e} (settled smaller step); engine {} vs fd {}",
-                                a.wrt,
+                                "{label} = {}: rel. error {:.3e} (step {:.0e}), {:.3e} (settled smaller step); engine {} vs fd {}",
                                 a.latex,
                                 e1,
+                                steps[0],
                                 e2,
                                 fmt_m(v),
                                 fmt_m(&fd2)
@@ -192,7 +214,7 @@ fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
     match (&a.reparsed, &a.value) {
         (Err(e), _) => j.failures.push((
             Class::Roundtrip,
-            format!("∇_{} printed `{}`: {e}", a.wrt, a.latex),
+            format!("{label} printed `{}`: {e}", a.latex),
         )),
         (Ok(r), Ok(v)) => {
             let d = rel_diff(r, v);
@@ -200,8 +222,8 @@ fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
                 j.failures.push((
                     Class::Roundtrip,
                     format!(
-                        "∇_{} printed `{}` reads back to a different value (rel. {d:.3e})",
-                        a.wrt, a.latex
+                        "{label} printed `{}` reads back to a different value (rel. {d:.3e})",
+                        a.latex
                     ),
                 ));
             }
@@ -212,14 +234,11 @@ fn check_answer(g: &Gen, a: &Answered, j: &mut Judged) {
         Ok(v) if v == "equivalent" => {}
         Ok(v) => j.failures.push((
             Class::Roundtrip,
-            format!(
-                "∇_{} printed `{}` grades `{v}` against itself",
-                a.wrt, a.latex
-            ),
+            format!("{label} printed `{}` grades `{v}` against itself", a.latex),
         )),
         Err(e) => j.failures.push((
             Class::Roundtrip,
-            format!("∇_{} printed `{}` fails to grade: {e}", a.wrt, a.latex),
+            format!("{label} printed `{}` fails to grade: {e}", a.latex),
         )),
     }
 }

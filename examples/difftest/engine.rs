@@ -7,6 +7,7 @@ use matcalc::grade_answer;
 use matcalc::numpy::{module, Function};
 use matcalc::oracle::eval;
 use matcalc::oracle::Instance;
+pub use matcalc::Kind;
 use matcalc::{ErrorKind, Problem};
 use nalgebra::DMatrix;
 use std::collections::BTreeMap;
@@ -16,6 +17,10 @@ pub type M = DMatrix<f64>;
 /// One answered query, evaluated on our instance.
 #[derive(Clone, Debug)]
 pub struct Answered {
+    /// The objective, identifier form (`L`, `z_1`).
+    pub of: String,
+    /// `gradient`, `jacobian` or `hessian`.
+    pub kind: Kind,
     /// The variable, identifier form (`W_1`, `alpha`).
     pub wrt: String,
     /// The printed answer.
@@ -141,12 +146,23 @@ fn run_inner(
             Ok(v) => Ok(v.verdict.as_str().to_string()),
             Err(d) => Err(format!("{}: {}", d.kind.label(), d.message)),
         };
-        let py_fn = format!("grad_{}_{}", a.question.of.ident(), a.question.wrt.ident());
+        let prefix = match a.kind {
+            Kind::Gradient => "grad",
+            Kind::Jacobian => "jac",
+            Kind::Hessian => "hess",
+        };
+        let py_fn = format!(
+            "{prefix}_{}_{}",
+            a.question.of.ident(),
+            a.question.wrt.ident()
+        );
         fns.push(Function {
             name: py_fn.clone(),
             id: a.id,
         });
         out.push(Answered {
+            of: a.question.of.ident(),
+            kind: a.kind,
             wrt: a.question.wrt.ident(),
             latex,
             value,

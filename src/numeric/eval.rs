@@ -59,12 +59,15 @@ pub fn too_much_work(w: f64) -> Diagnostic {
     )
 }
 
-/// Beyond this magnitude a sine or cosine has lost its digits (the
-/// argument's rounding is a sizeable part of a period): no value to judge by.
-pub const MAX_TRIG_ARG: f64 = 1e9;
+/// Beyond this magnitude a sine or cosine has lost the digits a comparison
+/// needs: an argument computed through a few products carries a relative
+/// error near 1e-13, so at 1e5 the value is good to about 1e-8 and at 1e8
+/// (a determinant of a 5×5 product) to about 1e-5, which two evaluators of
+/// the same expression then disagree by. No value to judge by.
+pub const MAX_TRIG_ARG: f64 = 1e5;
 /// Why such an instance is passed over.
 pub const TRIG_PRECISION: &str =
-    "a sine or cosine of a number beyond 1e9 has no accurate value (its argument's rounding spans a sizeable part of a period)";
+    "a sine or cosine of a number beyond 1e5 has no accurate value to compare (its argument's rounding error is amplified by the period)";
 
 /// A value: every scalar is a 1×1 matrix.
 pub type M = DMatrix<f64>;

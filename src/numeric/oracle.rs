@@ -380,9 +380,9 @@ fn scalar_fn(f: Func, x: f64) -> Result<f64> {
         Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
         Func::Tanh => x.tanh(),
         // The same physical limit as the graph's evaluator, restated here.
-        Func::Sin | Func::Cos if x.abs() > 1e9 => {
+        Func::Sin | Func::Cos if x.abs() > 1e5 => {
             return Err(domain(
-                "a sine or cosine of a number beyond 1e9 has no accurate value",
+                "a sine or cosine of a number beyond 1e5 has no accurate value to compare",
             ))
         }
         Func::Sin => x.sin(),

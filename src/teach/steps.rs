@@ -140,6 +140,21 @@ fn line(g: &mut Graph, latex_prefix: &str, text_prefix: &str, id: Id, cites: Opt
 /// ```
 pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     let answer = p.answer(q)?;
+    if answer.kind != crate::problem::Kind::Gradient {
+        // The walk below starts from an adjoint 1; a Jacobian's starts from
+        // a free adjoint vector, which this derivation does not write yet.
+        let d = crate::core::diagnostic::Diagnostic::new(
+            crate::core::diagnostic::ErrorKind::Unsupported,
+            format!(
+                "`steps` for a {} is not written yet; `grad` and `check` answer it",
+                answer.kind.noun()
+            ),
+        );
+        return Err(match q.span {
+            Some(s) => d.at(s),
+            None => d,
+        });
+    }
     let mut g = p.graph.clone();
     let root = answer.root;
     let target = answer.derivation.target.unwrap_or(root);

@@ -719,6 +719,7 @@ impl Generator {
                 values: vec![],
                 order,
                 style,
+                extra: vec![],
             };
             p.values = p.vars.iter().map(|v| draw(v, &mut g.rng)).collect();
             let used = p.used_vars();
@@ -736,6 +737,7 @@ impl Generator {
             p.queries = cands[..nq].to_vec();
             p.queries.sort();
             if p.valid() {
+                p.extra = p.draw_extra();
                 return p;
             }
             attempt += 1;
@@ -752,5 +754,53 @@ fn scaled_eye(c: N, s: &Shape, style: u8) -> N {
     N {
         e: E::Mul(bx(c), bx(eye), style),
         s: s.clone(),
+    }
+}
+
+impl Gen {
+    /// Hessian and Jacobian queries, from a generator of their own (so the
+    /// gradient problems of a seed stay what they were): the Hessian of the
+    /// objective in a used variable of at most 16 entries, and the Jacobian
+    /// of a used column-vector definition in a variable it reads.
+    fn draw_extra(&self) -> Vec<Extra> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x004a_4143_4845_5353);
+        let mut out = Vec::new();
+        // Vectors and scalars only, and no opaque function or Kronecker
+        // product on the way: a Hessian in a matrix whose gradient is
+        // transposed needs a commutation matrix, an opaque function has no
+        // second derivative, and a gradient through ⊗ is not differentiated
+        // again; matcalc refuses all three, by design.
+        let small = |v: &Var| v.shape.c.is_empty() && v.shape.rows() <= 16;
+        let mut opaque = false;
+        for d in self.used_defs() {
+            walk(&self.defs[d].1, &mut |n| {
+                opaque |= matches!(n.e, E::Opaque(..) | E::Kron(..))
+            });
+        }
+        if rng.gen_bool(0.3) && !opaque {
+            let cands: Vec<usize> = self
+                .used_vars()
+                .into_iter()
+                .filter(|&i| small(&self.vars[i]))
+                .collect();
+            if let Some(&v) = cands.choose(&mut rng) {
+                out.push(Extra::Hessian(v));
+            }
+        }
+        if rng.gen_bool(0.4) {
+            let last = self.defs.len() - 1;
+            let defs: Vec<usize> = self
+                .used_defs()
+                .into_iter()
+                .filter(|&d| d != last && self.defs[d].1.s.is_vector())
+                .collect();
+            if let Some(&d) = defs.choose(&mut rng) {
+                let vars: Vec<usize> = self.vars_of_def(d).into_iter().collect();
+                if let Some(&v) = vars.choose(&mut rng) {
+                    out.push(Extra::Jacobian(d, v));
+                }
+            }
+        }
+        out
     }
 }

@@ -297,6 +297,101 @@ impl Gen {
         Ok((v[(0, 0)], ev.max))
     }
 
+    /// The value of definition `d` at the given variable values.
+    pub fn eval_def_with(&self, d: usize, vals: &[M]) -> Result<M, Bad> {
+        let mut ev = Ev {
+            p: self,
+            vals,
+            memo: vec![None; self.defs.len()],
+            max: 0.0,
+        };
+        let body = self.defs[d].1.clone();
+        ev.ev(&body)
+    }
+
+    /// Central differences with Richardson extrapolation of definition `d`
+    /// in variable `vi`: the Jacobian, columns in column-major order of the
+    /// variable's entries (the layout of `\mathrm{vec}`).
+    pub fn fd_jacobian(&self, d: usize, vi: usize, h: f64) -> Result<M, Bad> {
+        let base = self.values[vi].clone();
+        let rows = self.defs[d].1.s.rows() * self.defs[d].1.s.cols();
+        let mut j = M::zeros(rows, base.len());
+        let mut vals = self.values.clone();
+        for k in 0..base.len() {
+            let x0 = base[k];
+            let step = h * x0.abs().max(1.0);
+            let mut diff = |hh: f64| -> Result<M, Bad> {
+                vals[vi][k] = x0 + hh;
+                let fp = self.eval_def_with(d, &vals)?;
+                vals[vi][k] = x0 - hh;
+                let fm = self.eval_def_with(d, &vals)?;
+                vals[vi][k] = x0;
+                Ok((fp - fm) / (2.0 * hh))
+            };
+            let d1 = diff(step)?;
+            let d2 = diff(step / 2.0)?;
+            let col = (d2 * 4.0 - d1) / 3.0;
+            for r in 0..rows {
+                j[(r, k)] = col[r];
+            }
+        }
+        Ok(j)
+    }
+
+    /// Second central differences with Richardson extrapolation of the
+    /// objective in variable `vi`: the Hessian over the variable's entries
+    /// in column-major order.
+    pub fn fd_hessian(&self, vi: usize, h: f64) -> Result<M, Bad> {
+        let base = self.values[vi].clone();
+        let n = base.len();
+        let mut hm = M::zeros(n, n);
+        let mut vals = self.values.clone();
+        for a in 0..n {
+            for b in 0..n {
+                let step = h * base[a].abs().max(base[b].abs()).max(1.0);
+                let mut f = |da: f64, db: f64| -> Result<f64, Bad> {
+                    vals[vi] = base.clone();
+                    vals[vi][a] += da;
+                    vals[vi][b] += db;
+                    let y = self.eval_with(&vals);
+                    vals[vi] = base.clone();
+                    y
+                };
+                let mut d = |hh: f64| -> Result<f64, Bad> {
+                    let pp = f(hh, hh)?;
+                    let pm = f(hh, -hh)?;
+                    let mp = f(-hh, hh)?;
+                    let mm = f(-hh, -hh)?;
+                    Ok((pp - pm - mp + mm) / (4.0 * hh * hh))
+                };
+                let d1 = d(step)?;
+                let d2 = d(step / 2.0)?;
+                hm[(a, b)] = (4.0 * d2 - d1) / 3.0;
+            }
+        }
+        Ok(hm)
+    }
+
+    /// Variables definition `d` reads (through other definitions).
+    pub fn vars_of_def(&self, d: usize) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![d];
+        while let Some(d) = stack.pop() {
+            if !seen.insert(d) {
+                continue;
+            }
+            walk(&self.defs[d].1, &mut |n| match &n.e {
+                E::Var(i) => {
+                    out.insert(*i);
+                }
+                E::Def(i) => stack.push(*i),
+                _ => {}
+            });
+        }
+        out
+    }
+
     pub fn eval(&self) -> Result<f64, Bad> {
         self.eval_with(&self.values)
     }
@@ -399,6 +494,12 @@ impl Gen {
         }
         if self.queries.len() > 1 {
             f.insert("several queries");
+        }
+        for e in &self.extra {
+            f.insert(match e {
+                Extra::Hessian(_) => "Hessian query",
+                Extra::Jacobian(..) => "Jacobian query",
+            });
         }
         f
     }

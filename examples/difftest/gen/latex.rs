@@ -111,6 +111,23 @@ impl Gen {
                 }
             })
             .collect();
+        let mut qs = qs;
+        for e in &self.extra {
+            qs.push(match *e {
+                Extra::Hessian(v) => {
+                    let v = &self.vars[v].latex;
+                    if rng.gen_bool(0.5) {
+                        format!("\\nabla^2_{{{v}}} {lname}")
+                    } else {
+                        format!("\\frac{{\\partial^2 {lname}}}{{\\partial {v} \\partial {v}^T}}")
+                    }
+                }
+                Extra::Jacobian(d, v) => format!(
+                    "\\frac{{\\partial {}}}{{\\partial {}}}",
+                    self.defs[d].0, self.vars[v].latex
+                ),
+            });
+        }
         out.push_str(&qs.join(", "));
         out.push('\n');
         out

@@ -46,6 +46,9 @@ impl Shape {
     pub fn is_scalar(&self) -> bool {
         self.r.is_empty() && self.c.is_empty()
     }
+    pub fn is_vector(&self) -> bool {
+        self.c.is_empty() && !self.r.is_empty()
+    }
     pub fn is_simple(&self) -> bool {
         self.r.len() <= 1 && self.c.len() <= 1
     }
@@ -216,6 +219,26 @@ pub struct Gen {
     pub order: Vec<usize>,
     /// Spelling choices for the document (objective name, query style, decl style).
     pub style: u64,
+    /// Second-order and vector-valued queries beside the gradients.
+    pub extra: Vec<Extra>,
+}
+
+/// A query beyond a gradient of the objective.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extra {
+    /// The Hessian of the objective in a variable.
+    Hessian(usize),
+    /// The Jacobian of a vector-valued definition (index) in a variable.
+    Jacobian(usize, usize),
+}
+
+/// The identifier matcalc gives a LaTeX name: `\mathcal{L}` is `L`, `z_{1}` is `z_1`.
+pub fn ident_of(latex: &str) -> String {
+    latex
+        .replace("\\mathcal", "")
+        .chars()
+        .filter(|c| !matches!(c, '{' | '}' | '\\'))
+        .collect()
 }
 
 // ---------------------------------------------------------------- generation

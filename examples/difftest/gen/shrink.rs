@@ -39,9 +39,25 @@ impl Gen {
                 }
             }
         }
+        if !self.extra.is_empty() {
+            let mut g = self.clone();
+            g.extra.clear();
+            out.push(g);
+        }
         for g in &mut out {
             let used = g.used_vars();
             g.queries.retain(|q| used.contains(q));
+            let defs = g.used_defs();
+            let extra: Vec<Extra> = g
+                .extra
+                .iter()
+                .copied()
+                .filter(|e| match *e {
+                    Extra::Hessian(v) => used.contains(&v),
+                    Extra::Jacobian(d, v) => defs.contains(&d) && g.vars_of_def(d).contains(&v),
+                })
+                .collect();
+            g.extra = extra;
         }
         out.retain(|g| {
             !g.queries.is_empty()
@@ -60,6 +76,7 @@ impl Gen {
             .map(|&d| count_nodes(&self.defs[d].1))
             .sum::<usize>()
             + self.queries.len()
+            + self.extra.len()
     }
 }
 
