@@ -91,6 +91,7 @@ const GOALS: &[(&str, &str)] = &[
     ("sum-of-column-times-row-chain", "\\mathrm{sum}(\\mathbf{1} \\mathbf{1}^T W^T) + \\mathrm{sum}(x a^T A B)"),
     ("diag-of-scaled-identity", "\\mathrm{diag}(3 \\alpha (x^T a) I) + \\mathrm{sum}(\\mathrm{diag}(\\beta I)) x"),
     ("unvec-rules", "\\mathrm{unvec}(\\mathrm{vec}(A)) + \\mathrm{unvec}(x \\otimes a)"),
+    ("unvec-of-kronecker-times-vec", "\\mathrm{unvec}(2 (A \\otimes B) \\mathrm{vec}(X)) + X"),
     ("functions-of-zero", "\\exp(x - x) + \\sigma(x - x) + \\cos(0) x + \\mathrm{quad}(x - x)"),
     ("exact-function-values", "\\log(1) + \\exp(0) + \\sigma(0) + \\mathrm{relu}(-2)"),
     ("definition-folds-back", "x^T S x + 1"),

@@ -399,11 +399,39 @@ impl Graph {
         self.raw(Op::Sum, vec![a], Shape::scalar())
     }
 
-    /// `\mathrm{unvec}(v)` into `shape`: `\mathrm{unvec}(\mathrm{vec}(X)) = X`
-    /// and `\mathrm{unvec}(a \otimes b) = b a^T` (vec of an outer product,
-    /// Matrix Cookbook eq. 520).
+    /// `\mathrm{unvec}(v)` into `shape`: `\mathrm{unvec}(\mathrm{vec}(X)) = X`,
+    /// `\mathrm{unvec}(a \otimes b) = b a^T` (vec of an outer product) and
+    /// `\mathrm{unvec}(c (A \otimes B) \mathrm{vec}(X)) = c B X A^T`
+    /// (Matrix Cookbook eq. 520, read backwards), where the shapes say so.
     pub fn unvec(&mut self, v: Id, shape: Shape) -> Id {
         let node = self.nodes[v].clone();
+        if node.op == Op::Mul {
+            let (coef, scalars, mats) = self.factors(v);
+            if let [k, x] = mats.as_slice() {
+                let (k, x) = (*k, *x);
+                if self.nodes[k].op == Op::Kron && self.nodes[x].op == Op::Vec {
+                    let (a, b) = (self.nodes[k].kids[0], self.nodes[k].kids[1]);
+                    let xm = self.nodes[x].kids[0];
+                    let (sa, sb, sx) = (
+                        self.nodes[a].shape.clone(),
+                        self.nodes[b].shape.clone(),
+                        self.nodes[xm].shape.clone(),
+                    );
+                    if sb.rows == shape.rows
+                        && sa.rows == shape.cols
+                        && sx.rows == sb.cols
+                        && sx.cols == sa.cols
+                    {
+                        let at = self.t(a);
+                        let bx = self.mul(b, xm);
+                        let m = self.mul(bx, at);
+                        let c = self.konst(coef);
+                        let m = self.mul(c, m);
+                        return scalars.iter().fold(m, |acc, &s| self.mul(s, acc));
+                    }
+                }
+            }
+        }
         match &node.op {
             Op::Vec if self.nodes[node.kids[0]].shape == shape => return node.kids[0],
             Op::Kron => {
