@@ -130,6 +130,11 @@ impl Unifier {
                 return ok;
             }
         }
+        // Occurs check: `d = d n` has no finite solution (but n = 1), and
+        // binding it would make every later read of `d` recurse forever.
+        if (free(ba) && self.occurs(ra, rb)) || (free(bb) && self.occurs(rb, ra)) {
+            return false;
+        }
         let merged = match (ba, bb) {
             (DimBound::Free, x) | (x, DimBound::Free) => x,
             (DimBound::One, DimBound::One) => DimBound::One,
@@ -151,6 +156,19 @@ impl Unifier {
 }
 
 impl Unifier {
+    /// Whether the root `r` occurs inside the dimension `v` (as a factor of
+    /// a product), `v` itself excluded.
+    fn occurs(&mut self, r: DVar, v: DVar) -> bool {
+        let rv = self.find(v);
+        match self.bound[rv] {
+            DimBound::Mul(a, b) => {
+                let (ra, rb) = (self.find(a), self.find(b));
+                ra == r || rb == r || self.occurs(r, a) || self.occurs(r, b)
+            }
+            _ => false,
+        }
+    }
+
     /// Coefficient, symbols and open variables of a dimension.
     fn partial(&mut self, v: DVar, open: &mut Vec<DVar>) -> Option<(u64, Vec<usize>)> {
         let r = self.find(v);
