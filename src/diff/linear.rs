@@ -254,28 +254,23 @@ fn lin_uncached(
             let dg = g.op_node(Op::Diag, vec![v], d);
             Some(g.mul(dg, lf))
         }
-        Op::Trace => {
+        // tr(F) = vec(I)^T vec(F) (eq. 521); sum(F) = 1^T vec(F).
+        Op::Trace | Op::Sum => {
             let k = kid(g, 0);
             let Some(lf) = lin(g, k, seed, m, memo)? else {
                 return Ok(None);
             };
             let ks = g.shape(k).clone();
-            let i = g.identity(&ks.rows);
-            let vi = vec_of(g, i);
-            let row = g.t(vi);
-            Some(g.mul(row, lf))
-        }
-        Op::Sum => {
-            let k = kid(g, 0);
-            let Some(lf) = lin(g, k, seed, m, memo)? else {
-                return Ok(None);
+            let weights = if *g.op(e) == Op::Trace {
+                let i = g.identity(&ks.rows);
+                vec_of(g, i)
+            } else {
+                g.ones(&Shape {
+                    rows: entries(&ks),
+                    cols: Dim::One,
+                })
             };
-            let ks = g.shape(k).clone();
-            let ones = g.ones(&Shape {
-                rows: entries(&ks),
-                cols: Dim::One,
-            });
-            let row = g.t(ones);
+            let row = g.t(weights);
             Some(g.mul(row, lf))
         }
         _ => return Err(refuse(g, e, "(not a linear operation of the seed)")),

@@ -433,22 +433,7 @@ impl Gen {
 
     /// Variables that occur in the objective (through definitions).
     pub fn used_vars(&self) -> BTreeSet<usize> {
-        let mut out = BTreeSet::new();
-        let mut seen_defs = BTreeSet::new();
-        let mut stack = vec![self.defs.len() - 1];
-        while let Some(d) = stack.pop() {
-            if !seen_defs.insert(d) {
-                continue;
-            }
-            walk(&self.defs[d].1, &mut |n| match &n.e {
-                E::Var(i) => {
-                    out.insert(*i);
-                }
-                E::Def(i) => stack.push(*i),
-                _ => {}
-            });
-        }
-        out
+        self.vars_of_def(self.defs.len() - 1)
     }
 
     pub(crate) fn used_defs(&self) -> BTreeSet<usize> {
