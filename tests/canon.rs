@@ -80,6 +80,7 @@ const GOALS: &[(&str, &str)] = &[
     ("structural-symmetry", "(X X^T)^T + (A + A^T)^T"),
     ("inverse-of-inverse-and-scaled", "((2 \\alpha A)^{-1})^{-1}"),
     ("power-of-power", "(\\alpha^{1/2})^4"),
+    ("constant-out-of-integer-power", "(2 \\alpha)^{-1} + (-3 \\beta)^{3} + \\mathrm{sum}((2 x)^{\\odot 2})"),
     ("hadamard-scalar-ones-powers", "\\alpha \\odot x + \\mathbf{1} \\odot x + x \\odot x^{\\odot -1}"),
     ("hadamard-and-kronecker-of-zero", "(x - x) \\odot a + ((x - x) \\otimes y^T) y"),
     ("kronecker-constants-out", "(2 A) \\otimes (3 C)"),

@@ -131,6 +131,23 @@ pub fn jacobian_at(g: &mut Graph, root: Id, target: Id) -> Result<(Derivation, I
     let d = derive_at(g, root, target, seed)?;
     let l = linear_map(g, d.answer, seed)?;
     let j = g.t(l);
+    // A column of a Jacobian written `\mathrm{diag}(v) w` is `v \odot w`.
+    let j = match g.op(j) {
+        Op::Mul if g.shape(j).cols == crate::core::shape::Dim::One => {
+            let (coef, scalars, mats) = g.factors(j);
+            match mats.as_slice() {
+                [dg, w] if *g.op(*dg) == Op::Diag => {
+                    let v = g.kids(*dg)[0];
+                    let h = g.had(v, *w);
+                    let c = g.konst(coef);
+                    let h = g.mul(c, h);
+                    scalars.iter().fold(h, |acc, &s| g.mul(s, acc))
+                }
+                _ => j,
+            }
+        }
+        _ => j,
+    };
     g.check()?;
     Ok((d, j))
 }

@@ -254,6 +254,16 @@ impl Graph {
                 return self.pow(node.kids[0], p0 * &p);
             }
         }
+        // (c t)^k = c^k t^k for an integer k: `\frac{2}{2 N}` is `\frac{1}{N}`.
+        if p.is_integer() && p.abs() <= Q::from_integer(64.into()) {
+            let (c, t) = self.split_coef(a);
+            if t != a && !c.is_zero() {
+                let ck = self.konst(c);
+                let ck = self.pow(ck, p.clone());
+                let tk = self.pow(t, p);
+                return self.mul(ck, tk);
+            }
+        }
         self.raw(Op::Pow(p), vec![a], node.shape.clone())
     }
 

@@ -23,7 +23,7 @@
 //! | `(A B)^T = B^T A^T`, `(A^T)^T = A`, `(A^{-1})^T = (A^T)^{-1}`, `(A \odot B)^T`, `(A \otimes B)^T` | `t` |
 //! | `K^T = K` for structurally symmetric `K` (`X X^T`, `A + A^T`, palindromic products); for a declared `\mathbb{S}` input only in answers | `t` |
 //! | `(A^{-1})^{-1} = A`, `I^{-1} = I`, `(c s A)^{-1} = c^{-1} s^{-1} A^{-1}` | `inv` |
-//! | `(x^p)^k = x^{pk}` for integer `k`; exact powers of constants | `pow` |
+//! | `(x^p)^k = x^{pk}` and `(c x)^k = c^k x^k` for integer `k`; exact powers of constants | `pow` |
 //! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
 //! | `s \otimes A = s A`; constants out; `0 \otimes B = 0`; `I_m \otimes I_n = I_{mn}` | `kron` |
 //! | `\log|s I_n| = n \log|s|` | `op_node` |
