@@ -27,6 +27,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// `grad`, `jac`, `hess`: the prefix of the answer's NumPy function.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Kind::Gradient => "grad",
+            Kind::Jacobian => "jac",
+            Kind::Hessian => "hess",
+        }
+    }
+
     /// `gradient`, `Jacobian`, `Hessian`: as a sentence names it.
     pub fn noun(self) -> &'static str {
         match self {
@@ -307,11 +316,10 @@ impl Problem {
         };
         // An opaque function's gradient is an input to the reverse pass, so
         // a second derivative through it would silently be dropped.
-        let (post, dep) = diff::dependents(&self.graph, grad_id, target);
-        for &id in &post {
+        for id in self.graph.postorder(grad_id) {
             if let Op::Upstream(of) = self.graph.op(id) {
                 let k = self.graph.kids(id)[0];
-                if k == target || dep.get(&k) == Some(&true) || self.depends_on(k, target) {
+                if self.depends_on(k, target) {
                     let arg = match self.graph.op(k) {
                         Op::Var(n) | Op::Def(n) => n.latex(),
                         _ => "its argument".into(),

@@ -146,13 +146,9 @@ fn run_inner(
             Ok(v) => Ok(v.verdict.as_str().to_string()),
             Err(d) => Err(format!("{}: {}", d.kind.label(), d.message)),
         };
-        let prefix = match a.kind {
-            Kind::Gradient => "grad",
-            Kind::Jacobian => "jac",
-            Kind::Hessian => "hess",
-        };
         let py_fn = format!(
-            "{prefix}_{}_{}",
+            "{}_{}_{}",
+            a.kind.prefix(),
             a.question.of.ident(),
             a.question.wrt.ident()
         );
