@@ -8,7 +8,7 @@
 mod common;
 
 use matcalc::oracle::{eval, valid_instance};
-use matcalc::{grade, grade_answer, Judgement, Kind, Problem};
+use matcalc::{grade, grade_answer, steps, Judgement, Kind, Problem, StepsFormat};
 
 fn answered() -> Vec<(String, String, Problem, Vec<matcalc::Answer>)> {
     common::fixtures("derivatives")
@@ -110,6 +110,48 @@ fn printed_answers_parse_back_and_grade_equivalent() {
                 "{name}: `{printed}` is not equivalent to itself: {:?}",
                 v.diagnosis
             );
+        }
+    }
+}
+
+#[test]
+fn derivations_read_the_jacobian_off_the_reverse_pass() {
+    for (name, _, mut p, answers) in answered() {
+        for a in &answers {
+            let s = steps(&mut p, &a.question).unwrap_or_else(|e| panic!("{name}: steps: {e}"));
+            assert_eq!(s.kind, a.kind, "{name}");
+            assert_eq!(s.answer.latex, p.latex(a, Default::default()), "{name}");
+            // A Hessian starts from the gradient; both kinds from a free `v`.
+            assert_eq!(s.gradient.is_some(), a.kind == Kind::Hessian, "{name}");
+            if a.kind == Kind::Gradient {
+                assert!(s.identification.is_none(), "{name}");
+                continue;
+            }
+            assert!(s.seed.latex.ends_with("= v"), "{name}: {}", s.seed.latex);
+            assert_eq!(s.path_count, s.paths.len(), "{name}: every path listed");
+            // The matrix read off the sum of the paths is the answer.
+            let j = s.identification.as_ref().expect("identification");
+            let v = grade_answer(&mut p, a, &j.latex)
+                .unwrap_or_else(|e| panic!("{name}: `{}` does not grade: {e}", j.latex));
+            assert_eq!(
+                v.verdict,
+                Judgement::Equivalent,
+                "{name}: `{}` read off the paths is not the answer",
+                j.latex
+            );
+            for f in [StepsFormat::Latex, StepsFormat::Markdown, StepsFormat::Text] {
+                let doc = s.render(f);
+                let query = if f == StepsFormat::Text {
+                    &s.query.text
+                } else {
+                    &s.query.latex
+                };
+                assert!(doc.contains(query.as_str()), "{name}: {doc}");
+                assert!(
+                    !doc.contains('\u{22c6}'),
+                    "{name}: the internal seed leaks: {doc}"
+                );
+            }
         }
     }
 }

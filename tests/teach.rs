@@ -330,3 +330,38 @@ fn corpus_references_grade_equivalent_and_broken_variants_do_not() {
         100.0 * share
     );
 }
+
+/// A definition chain `z_{i+1} = A z_i + \tanh(z_i)`: 2^k paths to `z_0`.
+fn chain(links: usize) -> String {
+    let mut s = String::from("A \\in \\mathbb{R}^{n \\times n}\nz_0 \\in \\mathbb{R}^{n}\n");
+    for i in 0..links {
+        s.push_str(&format!("z_{} = A z_{i} + \\tanh(z_{i})\n", i + 1));
+    }
+    s.push_str(&format!(
+        "f = \\mathbf{{1}}^T z_{links}\n\\nabla_{{z_0}} f\n"
+    ));
+    s
+}
+
+#[test]
+fn past_the_listed_paths_the_sum_is_still_the_whole_gradient() {
+    for links in [5usize, 7] {
+        let mut p = Problem::new(&chain(links)).expect("parses");
+        let q = p.questions()[0].clone();
+        let s = steps(&mut p, &q).expect("steps");
+        assert_eq!(s.path_count, 1 << links);
+        assert!(s.paths.len() < s.path_count);
+        for f in [StepsFormat::Markdown, StepsFormat::Text] {
+            let doc = s.render(f);
+            assert!(
+                doc.contains(&format!("the first {} shown", s.paths.len())),
+                "{doc}"
+            );
+        }
+        if links == 5 {
+            // Written out (no named adjoints): the sum grades as the answer.
+            let v = grade(&mut p, &q, &s.sum.latex).expect("grades");
+            assert_eq!(v.verdict, Judgement::Equivalent, "{}", s.sum.latex);
+        }
+    }
+}

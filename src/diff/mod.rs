@@ -46,6 +46,8 @@ pub struct Contribution {
 /// The result of one differentiation: the answer and the adjoints on the way.
 #[derive(Clone, Debug)]
 pub struct Derivation {
+    /// The node differentiated (the objective, or a Hessian's gradient).
+    pub root: Id,
     /// The gradient (unsimplified beyond the graph's canonical form).
     pub answer: Id,
     /// The variable's node.
@@ -131,8 +133,15 @@ pub fn jacobian_at(g: &mut Graph, root: Id, target: Id) -> Result<(Derivation, I
     let d = derive_at(g, root, target, seed)?;
     let l = linear_map(g, d.answer, seed)?;
     let j = g.t(l);
-    // A column of a Jacobian written `\mathrm{diag}(v) w` is `v \odot w`.
-    let j = match g.op(j) {
+    let j = jacobian_form(g, j);
+    g.check()?;
+    Ok((d, j))
+}
+
+/// A Jacobian read off its reverse pass, as printed: a column written
+/// `\mathrm{diag}(v) w` is `v \odot w`.
+pub fn jacobian_form(g: &mut Graph, j: Id) -> Id {
+    match g.op(j) {
         Op::Mul if g.shape(j).cols == crate::core::shape::Dim::One => {
             let (coef, scalars, mats) = g.factors(j);
             match mats.as_slice() {
@@ -147,9 +156,7 @@ pub fn jacobian_at(g: &mut Graph, root: Id, target: Id) -> Result<(Derivation, I
             }
         }
         _ => j,
-    };
-    g.check()?;
-    Ok((d, j))
+    }
 }
 
 /// Reverse mode from `root`, whose adjoint is `seed` (`1` for a gradient).
@@ -234,6 +241,7 @@ pub fn derive_at(g: &mut Graph, root: Id, target: Id, seed: Id) -> Result<Deriva
     let answer = g.sum_terms(&final_terms, &shape);
     g.check()?;
     Ok(Derivation {
+        root,
         answer,
         target: Some(target),
         order,

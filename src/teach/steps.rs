@@ -10,7 +10,7 @@ use crate::core::shape::{Shape, Q};
 use crate::diff::local;
 use crate::ir::{Graph, Id};
 use crate::print::{to_latex, to_text};
-use crate::problem::{Problem, Question};
+use crate::problem::{Kind, Problem, Question};
 use crate::simplify::{explain, rules::cite};
 use crate::syntax::ast::{Name, NameKind};
 use num_traits::One;
@@ -44,10 +44,25 @@ pub struct PathStep {
 /// A whole derivation.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Steps {
+    /// What is derived: `gradient`, `jacobian` or `hessian`.
+    pub kind: Kind,
     /// The objective (identifier form).
     pub of: String,
     /// The variable (identifier form).
     pub wrt: String,
+    /// The query as written: `\nabla_{x} f`, `\frac{\partial z}{\partial x}`,
+    /// `\nabla^2_{x} f`.
+    pub query: Line,
+    /// The node differentiated, as labelled: the objective, or a Hessian's
+    /// gradient.
+    pub root: Line,
+    /// A Hessian's first step: the gradient it is the Jacobian of, named.
+    pub gradient: Option<Line>,
+    /// Where reverse mode starts: `\bar{f} = 1` for a gradient; for a
+    /// Jacobian (and a Hessian, the Jacobian of the gradient) a free vector
+    /// `v` of the differentiated vector's shape, so that the adjoint the
+    /// variable receives is `J^T v`.
+    pub seed: Line,
     /// The computational graph: one operation per named node.
     pub nodes: Vec<Line>,
     /// Local gradients (adjoints pushed to children), parents first.
@@ -56,8 +71,12 @@ pub struct Steps {
     pub paths: Vec<PathStep>,
     /// How many paths there are in all.
     pub path_count: usize,
+    /// What the paths' sum is: the gradient, or `J^T v`.
+    pub sum_of: Line,
     /// The sum of the paths' contributions.
     pub sum: Line,
+    /// A Jacobian or Hessian read off `J^T v`, which is linear in `v`.
+    pub identification: Option<Line>,
     /// Simplification rules used, with their identities.
     pub simplification: Vec<Line>,
     /// The final answer.
@@ -73,6 +92,12 @@ fn identity_of(op: &Op) -> Option<(&'static str, &'static str)> {
 const SCALING: (&str, &str) = (
     "∂(cX) = c ∂X, and ∂(cX)/∂c = tr(G^T X)",
     r"\partial(cX) = c\, \partial X",
+);
+
+/// Reading a Jacobian off `J^T v`: the adjoint is linear in `v`.
+const IDENTIFY: (&str, &str) = (
+    "J^T v is linear in v: read J^T off it with vec(AXB) = (B^T ⊗ A) vec(X) (Cookbook 520), then transpose",
+    r"\text{$J^T v$ is linear in $v$: } \mathrm{vec}(A X B) = (B^T \otimes A) \mathrm{vec}(X) \text{ (520), then transpose}",
 );
 
 struct Labeller {
@@ -91,6 +116,13 @@ impl Labeller {
             pool,
             next: 0,
         }
+    }
+    /// `s` if no name of the document or label uses it, else a fresh one.
+    fn prefer(&mut self, s: &str) -> Name {
+        if self.used.insert(s.to_string()) {
+            return Name::from_cli(s).unwrap_or_else(|| Name::latin("u"));
+        }
+        self.fresh()
     }
     fn fresh(&mut self) -> Name {
         loop {
@@ -140,23 +172,21 @@ fn line(g: &mut Graph, latex_prefix: &str, text_prefix: &str, id: Id, cites: Opt
 /// ```
 pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     let answer = p.answer(q)?;
-    if answer.kind != crate::problem::Kind::Gradient {
-        // The walk below starts from an adjoint 1; a Jacobian's starts from
-        // a free adjoint vector, which this derivation does not write yet.
-        let d = crate::core::diagnostic::Diagnostic::new(
-            crate::core::diagnostic::ErrorKind::Unsupported,
-            format!(
-                "`steps` for a {} is not written yet; `grad` and `check` answer it",
-                answer.kind.noun()
-            ),
-        );
-        return Err(match q.span {
-            Some(s) => d.at(s),
-            None => d,
-        });
-    }
+    let kind = answer.kind;
+    let query_latex = p.query_latex(q);
+    let query_text = match kind {
+        Kind::Gradient => format!("∇_{} {}", q.wrt.text(), q.of.text()),
+        Kind::Jacobian => format!("∂{}/∂{}", q.of.text(), q.wrt.text()),
+        Kind::Hessian => format!("∇²_{} {}", q.wrt.text(), q.of.text()),
+    };
     let mut g = p.graph.clone();
-    let root = answer.root;
+    // A Hessian in a symmetric matrix was derived with the point's symmetry
+    // off (see `Problem::hessian`); its steps are too.
+    let symmetric_wrt = g.vars.get(&q.wrt).is_some_and(|v| v.symmetric);
+    if kind == Kind::Hessian && symmetric_wrt {
+        g.set_point_symmetry(false);
+    }
+    let root = answer.derivation.root;
     let target = answer.derivation.target.unwrap_or(root);
     // Nodes that depend on the variable.
     let (post, dep) = crate::diff::dependents(&g, root, target);
@@ -168,6 +198,12 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
         }
     }
     let mut lab = Labeller::new(&g);
+    // A Hessian differentiates the gradient, named `g` where free.
+    if kind == Kind::Hessian {
+        let l = lab.prefer("g");
+        labels.insert(root, l);
+    }
+    let seed_name = (kind != Kind::Gradient).then(|| lab.prefer("v"));
     let teaching: Vec<Id> = post
         .iter()
         .copied()
@@ -225,6 +261,80 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
             None,
         ));
     }
+    // The objective's label, and the adjoint it starts with.
+    let of_name = match kind {
+        Kind::Hessian => labels
+            .get(&root)
+            .cloned()
+            .unwrap_or_else(|| Name::latin("g")),
+        _ => q.of.clone(),
+    };
+    let start = match &seed_name {
+        Some(v) => {
+            let shape = g.shape(root).clone();
+            g.vars.entry(v.clone()).or_insert(VarInfo {
+                shape: shape.clone(),
+                symmetric: false,
+                spd: false,
+                positive: false,
+                is_dim: false,
+                declared: false,
+            });
+            g.var(v, shape)
+        }
+        None => g.one(),
+    };
+    let seed = match &seed_name {
+        Some(v) => Line {
+            latex: format!("{} = {}", bar(&of_name, true).latex(), v.latex()),
+            text: format!("{} = {}", bar(&of_name, false).text(), v.text()),
+            cites: Some(format!(
+                "{} is any vector of {}'s shape: the variable's adjoint is then J^T {}",
+                v.text(),
+                of_name.text(),
+                v.text()
+            )),
+            cites_latex: Some(format!(
+                "\\text{{any vector of }} {}\\text{{'s shape: the adjoint reached is }} J^T {}",
+                of_name.latex(),
+                v.latex()
+            )),
+        },
+        None => Line {
+            latex: format!("{} = 1", bar(&of_name, true).latex()),
+            text: format!("{} = 1", bar(&of_name, false).text()),
+            cites: None,
+            cites_latex: None,
+        },
+    };
+    // A Hessian's first step: the gradient it differentiates.
+    let gradient = (kind == Kind::Hessian).then(|| {
+        let first = format!("\\nabla_{{{}}} {}", q.wrt.latex(), q.of.latex());
+        let first_t = format!("∇_{} {}", q.wrt.text(), q.of.text());
+        let body = match g.op(root) {
+            Op::Vec => g.kids(root)[0],
+            _ => root,
+        };
+        let vec = matches!(g.op(root), Op::Vec);
+        let (l, t) = (
+            to_latex(&mut g, body, Default::default()),
+            to_text(&mut g, body),
+        );
+        let (l, t) = if vec {
+            (
+                format!("\\mathrm{{vec}}({first}) = \\mathrm{{vec}}({l})"),
+                format!("vec({first_t}) = vec({t})"),
+            )
+        } else {
+            (format!("{first} = {l}"), format!("{first_t} = {t}"))
+        };
+        Line {
+            latex: format!("{} = {l}", of_name.latex()),
+            text: format!("{} = {t}", of_name.text()),
+            cites: Some("the Hessian is the Jacobian of the gradient".into()),
+            cites_latex: Some("\\text{the Hessian is the Jacobian of the gradient}".into()),
+        }
+    });
     // Local gradients, parents first.
     let mut local_lines = Vec::new();
     let target_name = match g.op(target) {
@@ -339,7 +449,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     let mut sums = Vec::new();
     let target_shape: Shape = g.shape(target).clone();
     for path in &paths {
-        let mut gt = g.one();
+        let mut gt = start;
         for &(n, i) in path {
             let terms = local(&mut g, n, i, gt)?;
             let k = g.kids(n)[i];
@@ -347,7 +457,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
             gt = g.sum_terms(&terms, &s);
         }
         sums.push((Q::one(), gt));
-        let mut names = vec![q.of.latex()];
+        let mut names = vec![of_name.latex()];
         for &(n, i) in path {
             let k = g.kids(n)[i];
             if matches!(g.op(k), Op::Def(_)) && k != target {
@@ -361,18 +471,91 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
             contribution: line(&mut g, "", "", gt, None),
         });
     }
-    let total = g.sum_terms(&sums, &target_shape);
+    // Past the listed paths, the sum is the reverse pass's own: the paths'
+    // contributions added where they meet (the same value, factored).
+    let all_listed = paths.len() == count;
+    let total = if all_listed {
+        g.sum_terms(&sums, &target_shape)
+    } else {
+        let mut map = HashMap::new();
+        if seed_name.is_some() {
+            let shape = g.shape(root).clone();
+            let internal = g.var(&crate::diff::seed_name(), shape);
+            map.insert(internal, start);
+        }
+        g.replace(answer.derivation.answer, &map)
+    };
+    // `J^T v` is the vec of a matrix variable's adjoint.
+    let ts = g.shape(target).clone();
+    let shown = if seed_name.is_some() && ts.cols != crate::core::shape::Dim::One {
+        let shape = Shape {
+            rows: crate::core::shape::Dim::mul(&ts.rows, &ts.cols),
+            cols: crate::core::shape::Dim::One,
+        };
+        g.op_node(Op::Vec, vec![total], shape)
+    } else {
+        total
+    };
     let sum = line(
         &mut g,
         "",
         "",
-        total,
-        Some("law of total derivative: the paths' contributions add"),
+        shown,
+        Some(if all_listed {
+            "law of total derivative: the paths' contributions add"
+        } else {
+            "law of total derivative: the paths' contributions add, summed where paths meet"
+        }),
     );
+    let target_bar = |latex: bool| {
+        let b = bar(&target_name, latex);
+        let b = if latex { b.latex() } else { b.text() };
+        match (g.shape(target).cols == crate::core::shape::Dim::One, latex) {
+            (true, _) => b,
+            (false, true) => format!("\\mathrm{{vec}}({b})"),
+            (false, false) => format!("vec({b})"),
+        }
+    };
+    let sum_of = match &seed_name {
+        None => Line {
+            latex: query_latex.clone(),
+            text: query_text.clone(),
+            cites: None,
+            cites_latex: None,
+        },
+        Some(v) => Line {
+            latex: format!(
+                "{} = \\left({query_latex}\\right)^T {}",
+                target_bar(true),
+                v.latex()
+            ),
+            text: format!("{} = ({query_text})^T {}", target_bar(false), v.text()),
+            cites: None,
+            cites_latex: None,
+        },
+    };
+    // A Jacobian is read off `J^T v`, linear in `v`; if the sum of paths
+    // resists, the derivation's own reading (same value) stands in.
+    let (from, identification) = match &seed_name {
+        None => (total, None),
+        Some(_) => {
+            let j = match crate::diff::linear_map(&mut g, total, start) {
+                Ok(l) => {
+                    let j = g.t(l);
+                    crate::diff::jacobian_form(&mut g, j)
+                }
+                Err(_) => answer.unsimplified,
+            };
+            let mut l = line(&mut g, "", "", j, None);
+            l.cites = Some(IDENTIFY.0.into());
+            l.cites_latex = Some(IDENTIFY.1.into());
+            (j, Some(l))
+        }
+    };
     // Simplification: the rules egg used, or the canonical form.
     let mut simplification = Vec::new();
     let limits = p.limits.clone();
-    match explain(&mut g, total, answer.id, &limits) {
+    match explain(&mut g, from, answer.id, &limits) {
         Some(rules) if rules.is_empty() => {}
         Some(rules) => {
             for r in rules {
@@ -395,13 +578,30 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     }
     let answer_line = line(&mut g, "", "", answer.id, None);
     Ok(Steps {
+        kind,
         of: q.of.ident(),
         wrt: q.wrt.ident(),
+        query: Line {
+            latex: query_latex,
+            text: query_text,
+            cites: None,
+            cites_latex: None,
+        },
+        root: Line {
+            latex: of_name.latex(),
+            text: of_name.text(),
+            cites: None,
+            cites_latex: None,
+        },
+        gradient,
+        seed,
         nodes,
         local: local_lines,
         paths: path_steps,
         path_count: count,
+        sum_of,
         sum,
+        identification,
         simplification,
         answer: answer_line,
     })
