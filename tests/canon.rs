@@ -96,6 +96,9 @@ const GOALS: &[(&str, &str)] = &[
     ("functions-of-zero", "\\exp(x - x) + \\sigma(x - x) + \\cos(0) x + \\mathrm{quad}(x - x)"),
     ("exact-function-values", "\\log(1) + \\exp(0) + \\sigma(0) + \\mathrm{relu}(-2)"),
     ("definition-folds-back", "x^T S x + 1"),
+    ("commutation-transpose", "K_{m,n}^T \\mathrm{vec}(W^T)"),
+    ("commutation-square-transpose", "\\mathbf{K}_{n,n}^T \\mathrm{vec}(A)"),
+    ("commutation-with-a-one", "K_{n,1} x + K_{1,n} x"),
 ];
 
 /// Non-goals: (false identity, left, right, whether the values differ): both
@@ -124,6 +127,13 @@ const NON_GOALS: &[(&str, &str, &str, bool)] = &[
     ),
     ("outer-products-do-not-commute", "x a^T", "a x^T", true),
     ("vectors-are-not-powers", "x^T x x", "x^{\\odot 2}", true),
+    ("commutation-is-not-symmetric", "K_{m,n}", "K_{n,m}", true),
+    (
+        "commutation-is-not-the-identity",
+        "K_{n,n} \\mathrm{vec}(A)",
+        "\\mathrm{vec}(A)",
+        true,
+    ),
     // Equal at a symmetric point, but a different function of S.
     (
         "declared-symmetry-is-not-used-in-functions",
@@ -166,4 +176,48 @@ fn no_false_identity_is_applied() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The oracle's value of `expr` on the instance from `seed`.
+fn oracle_value(expr: &str, seed: u64) -> nalgebra::DMatrix<f64> {
+    let mut p = Problem::new(DECLS).expect("declarations");
+    let (_, t, typed) = build(&mut p, expr);
+    let inst = Instance::sample(&p.graph, seed, Mode::General);
+    Oracle::new(&typed, &inst, &BTreeMap::new())
+        .eval(&t)
+        .expect("oracle value")
+}
+
+/// The identities a Jacobian is read with after its construction
+/// (`diff::linear::commute`), each side evaluated by the oracle.
+const READING: &[(&str, &str, &str)] = &[
+    (
+        "commutation-of-vec",
+        "K_{m,n} \\mathrm{vec}(W)",
+        "\\mathrm{vec}(W^T)",
+    ),
+    (
+        "commutation-through-kronecker",
+        "K_{n,m} (W \\otimes A)",
+        "(A \\otimes W) K_{n,n}",
+    ),
+    (
+        "kronecker-times-vec",
+        "(W \\otimes A) \\mathrm{vec}(X)",
+        "\\mathrm{vec}(A X W^T)",
+    ),
+];
+
+#[test]
+fn jacobian_reading_identities_hold() {
+    for (name, l, r) in READING {
+        for seed in [1u64, 2] {
+            let (a, b) = (oracle_value(l, seed), oracle_value(r, seed));
+            let scale = a.amax().max(1.0);
+            assert!(
+                a.shape() == b.shape() && (&a - &b).amax() < 1e-9 * scale,
+                "{name}: `{l}` = {a} but `{r}` = {b}"
+            );
+        }
+    }
 }

@@ -172,6 +172,7 @@ fn op_name(op: &Op) -> &'static str {
         Op::LogSumExp => "logsumexp",
         Op::KronL => "krongrad-a",
         Op::KronR => "krongrad-b",
+        Op::Commutation(..) => "commutation",
     }
 }
 

@@ -192,6 +192,24 @@ const VARIANTS: &[(&str, &str, Judgement)] = &[
         "I \\otimes A + I \\otimes A^T",
         Judgement::Equivalent,
     ),
+    ("hess-trace-square", "2 I", Judgement::NotEquivalent),
+    ("jac-vec-transpose", "I", Judgement::NotEquivalent),
+    (
+        "jac-vec-transpose",
+        "\\mathbf{K}_{n,m}",
+        Judgement::NotEquivalent,
+    ),
+    (
+        "hess-logdet",
+        "-(X^{-1} \\otimes X^{-T})",
+        Judgement::NotEquivalent,
+    ),
+    (
+        "hess-logdet",
+        "-\\mathbf{K}_{n,n} (X^{-T} \\otimes X^{-1})",
+        Judgement::Equivalent,
+    ),
+    ("jac-vec-outer", "x \\otimes I", Judgement::NotEquivalent),
 ];
 
 #[test]

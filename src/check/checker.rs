@@ -184,8 +184,26 @@ impl Checker {
         }
     }
 
+    /// The dimensions of `K_{m,n}` when every letter of its subscript is a
+    /// dimension of the document.
+    fn commutation_dims(&self, n: &Name) -> Option<(Dim, Dim)> {
+        if n.kind != NameKind::Latin || n.base != "K" {
+            return None;
+        }
+        let (a, b) = n.sub.as_deref()?.split_once(',')?;
+        let is_dim = |c: char| self.dim_syms.contains(&Name::latin(&c.to_string()));
+        Some((
+            Dim::from_subscript(a, is_dim)?,
+            Dim::from_subscript(b, is_dim)?,
+        ))
+    }
+
     pub(super) fn is_value(&self, n: &Name) -> bool {
-        self.decls.contains_key(n) || self.defs.contains_key(n) || self.dim_syms.contains(n)
+        self.decls.contains_key(n)
+            || self.defs.contains_key(n)
+            || self.dim_syms.contains(n)
+            // `K_{m,n} (A \otimes B)` is a product, not an application.
+            || self.commutation_dims(n).is_some()
     }
 
     pub(super) fn node(&self, op: Op, args: Vec<TExpr>, dims: (DVar, DVar), span: Span) -> TExpr {
@@ -399,6 +417,13 @@ impl Checker {
                 ),
             )
             .at(span));
+        }
+        // `K_{m,n}` (or `\mathbf{K}_{m,n}`) over dimensions of the document,
+        // not itself declared or defined: the commutation matrix.
+        if let Some((m, k)) = self.commutation_dims(n) {
+            let mk = Dim::mul(&m, &k);
+            let r = self.dim_of_shape(&mk);
+            return Ok(self.node(Op::Commutation(m, k), vec![], (r, r), span));
         }
         let is_reserved = |s: &str| n.kind == NameKind::Latin && n.sub.is_none() && n.base == s;
         if is_reserved("I") {

@@ -2,7 +2,7 @@
 //! and the elementwise functions [`Func`].
 
 use crate::core::name::Name;
-use crate::core::shape::Q;
+use crate::core::shape::{Dim, Q};
 
 /// An elementwise scalar function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -43,6 +43,9 @@ pub enum Op {
     Ones,
     /// The zero matrix of the node's shape.
     Zero,
+    /// The commutation matrix `K_{m,n}` (`mn × mn`): `K_{m,n} \mathrm{vec}(A)
+    /// = \mathrm{vec}(A^T)` for an `m × n` matrix `A` (Magnus & Neudecker).
+    Commutation(Dim, Dim),
     /// `\frac{\partial of}{\partial arg}`; the child is `arg` (not differentiated).
     Upstream(Name),
     /// Sum (a 1×1 operand is broadcast).
@@ -199,6 +202,7 @@ impl Op {
             Op::Identity => sp("I", "I", "np.eye"),
             Op::Ones => sp("\\mathbf{1}", "𝟏", "np.ones"),
             Op::Zero => sp("0", "0", "np.zeros"),
+            Op::Commutation(..) => sp("\\mathbf{K}", "K", "np.eye"),
             Op::Add => sp("+", "+", "+"),
             Op::Mul => sp(" ", " ", "@"),
             Op::Had => sp("\\odot", "⊙", "*"),
@@ -230,7 +234,7 @@ impl Op {
     pub fn citation(&self) -> Option<Citation> {
         Some(match self {
             Op::Var(_) | Op::Def(_) | Op::Const(_) | Op::Upstream(_) => return None,
-            Op::Identity | Op::Ones | Op::Zero => return None,
+            Op::Identity | Op::Ones | Op::Zero | Op::Commutation(..) => return None,
             Op::Add => cite(
                 "∂(X + Y) = ∂X + ∂Y (eq. 34)",
                 r"\partial(X + Y) = \partial X + \partial Y \text{ (eq. 34)}",
@@ -341,6 +345,7 @@ mod tests {
             Op::Identity,
             Op::Ones,
             Op::Zero,
+            Op::Commutation(Dim::Sym("m".into()), Dim::Sym("n".into())),
             Op::Upstream(n.clone()),
             Op::Add,
             Op::Mul,
@@ -406,6 +411,7 @@ mod tests {
             Op::LogSumExp => (29, false),
             Op::KronL => (30, false),
             Op::KronR => (31, false),
+            Op::Commutation(..) => (32, true),
         }
     }
 
@@ -418,7 +424,7 @@ mod tests {
         let kinds: std::collections::BTreeSet<usize> = ops.iter().map(|o| kind(o).0).collect();
         assert_eq!(
             kinds.len(),
-            32,
+            33,
             "an operator kind is missing from the samples"
         );
         for op in &ops {

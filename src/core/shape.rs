@@ -58,6 +58,54 @@ impl Dim {
     }
 }
 
+impl Dim {
+    /// The dimension as a commutation matrix's subscript writes it, a
+    /// number and then one letter per symbol (`2np`); `None` when a symbol
+    /// is not one ASCII letter, which that form cannot spell.
+    pub fn subscript(&self) -> Option<String> {
+        let (mut coef, mut syms) = (1u64, Vec::new());
+        self.factors(&mut coef, &mut syms);
+        if !syms
+            .iter()
+            .all(|s| s.len() == 1 && s.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            return None;
+        }
+        let mut out = if coef == 1 && !syms.is_empty() {
+            String::new()
+        } else {
+            coef.to_string()
+        };
+        out.extend(syms.iter().map(String::as_str));
+        Some(out)
+    }
+
+    /// Read [`Dim::subscript`]'s form back: digits, then letters that
+    /// `is_dim` accepts as dimension symbols.
+    pub fn from_subscript(s: &str, is_dim: impl Fn(char) -> bool) -> Option<Dim> {
+        let s = s.trim();
+        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+        let letters = &s[digits.len()..];
+        if s.is_empty()
+            || !letters
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() && is_dim(c))
+        {
+            return None;
+        }
+        let coef = match digits.as_str() {
+            "" => 1,
+            d => d.parse::<u64>().ok().filter(|&n| n > 0)?,
+        };
+        let start = if coef == 1 { Dim::One } else { Dim::Num(coef) };
+        Some(
+            letters
+                .chars()
+                .fold(start, |acc, c| Dim::mul(&acc, &Dim::Sym(c.to_string()))),
+        )
+    }
+}
+
 impl fmt::Display for Dim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

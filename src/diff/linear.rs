@@ -14,13 +14,15 @@
 //! | `s M` with only the scalar `s` depending on `u` | `\mathrm{vec}(M) L_s` |
 //! | `w \odot F` | `\mathrm{diag}(\mathrm{vec}\, w) L_F` |
 //! | `F^T` for a vector `F` | `L_F` |
+//! | `F^T` for an `r × c` matrix `F` | `K_{r,c} L_F` (commutation matrix) |
+//!
+//! The Jacobian's commutation matrices are then moved right ([`commute`]).
 //! | `\mathrm{tr}(F)` | `\mathrm{vec}(I)^T L_F` (eq. 521) |
 //! | `\mathrm{sum}(F)` | `\mathbf{1}^T L_F` |
 //! | `\mathrm{vec}(F)`, `\mathrm{unvec}(F)`, a defined name | `L_F` |
 //!
-//! Anything else that depends on `u` (a transposed matrix, which needs a
-//! commutation matrix; `\mathrm{diag}`; a Kronecker factor) is refused as
-//! unsupported, never guessed.
+//! Anything else that depends on `u` (`\mathrm{diag}`, a Kronecker factor)
+//! is refused as unsupported, never guessed.
 
 use super::*;
 use crate::core::shape::{Dim, Shape};
@@ -71,6 +73,89 @@ fn vec_of(g: &mut Graph, x: Id) -> Id {
             cols: Dim::One,
         };
         g.op_node(Op::Vec, vec![x], shape)
+    }
+}
+
+/// A Jacobian with its commutation matrices moved right through the
+/// factors after them (Magnus & Neudecker): `K_{p,m} (A \otimes B) = (B
+/// \otimes A) K_{q,n}` for `A` m × n and `B` p × q, and `K_{m,n}
+/// \mathrm{vec}(A) = \mathrm{vec}(A^T)` for `A` m × n; a `K_{q,1}` that
+/// results is `I` and vanishes (`K_{m,n} (x \otimes I) = I \otimes x`).
+/// A Kronecker product applied to a vec is folded: `(A \otimes B)
+/// \mathrm{vec}(C) = \mathrm{vec}(B C A^T)` (eq. 520).
+pub fn commute(g: &mut Graph, id: Id) -> Id {
+    match g.op(id) {
+        Op::Add => {
+            let shape = g.shape(id).clone();
+            let terms: Vec<(Q, Id)> = g
+                .terms(id)
+                .into_iter()
+                .map(|(c, t)| (c, commute(g, t)))
+                .collect();
+            g.sum_terms(&terms, &shape)
+        }
+        Op::Mul => {
+            let (coef, scalars, mut mats) = g.factors(id);
+            if !mats
+                .iter()
+                .any(|&m| matches!(g.op(m), Op::Commutation(..) | Op::Kron))
+            {
+                return id;
+            }
+            let mut i = 0;
+            while i + 1 < mats.len() {
+                let (here, next) = (mats[i], mats[i + 1]);
+                match (g.op(here).clone(), g.op(next).clone()) {
+                    // (A ⊗ B) vec(C) = vec(B C A^T) (eq. 520).
+                    (Op::Kron, Op::Vec) => {
+                        let (a, b) = (g.kids(here)[0], g.kids(here)[1]);
+                        let c = g.kids(next)[0];
+                        let cs = g.shape(c).clone();
+                        if cs.rows == g.shape(b).cols && cs.cols == g.shape(a).cols {
+                            let at = g.t(a);
+                            let bc = g.mul(b, c);
+                            let bcat = g.mul(bc, at);
+                            mats[i] = vec_of(g, bcat);
+                            mats.remove(i + 1);
+                            // The factor before may now meet a vec.
+                            i = i.saturating_sub(1);
+                            continue;
+                        }
+                    }
+                    // K_{p,m} vec(A) = vec(A^T) for A p × m.
+                    (Op::Commutation(p, m), Op::Vec) => {
+                        let a = g.kids(next)[0];
+                        if *g.shape(a) == (Shape { rows: p, cols: m }) {
+                            let at = g.t(a);
+                            mats[i] = vec_of(g, at);
+                            mats.remove(i + 1);
+                            // The factor before may now meet a vec.
+                            i = i.saturating_sub(1);
+                            continue;
+                        }
+                    }
+                    // K_{p,m} (A ⊗ B) = (B ⊗ A) K_{q,n} for A m × n, B p × q.
+                    (Op::Commutation(p, m), Op::Kron) => {
+                        let (a, b) = (g.kids(next)[0], g.kids(next)[1]);
+                        let (sa, sb) = (g.shape(a).clone(), g.shape(b).clone());
+                        if sa.rows == m && sb.rows == p {
+                            mats[i] = g.kron(b, a);
+                            let k = g.commutation(&sb.cols, &sa.cols);
+                            if *g.op(k) == Op::Identity {
+                                mats.remove(i + 1);
+                            } else {
+                                mats[i + 1] = k;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            let c = g.konst(coef);
+            scalars.iter().chain(&mats).fold(c, |acc, &x| g.mul(acc, x))
+        }
+        _ => id,
     }
 }
 
@@ -147,15 +232,25 @@ fn lin_uncached(
         }
         Op::Transpose => {
             let k = kid(g, 0);
-            let ks = g.shape(k);
-            if ks.rows != Dim::One && ks.cols != Dim::One {
-                return Err(refuse(
-                    g,
-                    e,
-                    "(a transposed matrix needs a commutation matrix)",
-                ));
+            let ks = g.shape(k).clone();
+            let Some(lk) = lin(g, k, seed, m, memo)? else {
+                return Ok(None);
+            };
+            if ks.rows == Dim::One || ks.cols == Dim::One {
+                Some(lk)
+            } else {
+                // vec(F^T) = K_{r,c} vec(F) for an r × c matrix F; the
+                // subscript must spell its dimensions to parse back.
+                if ks.rows.subscript().is_none() || ks.cols.subscript().is_none() {
+                    return Err(refuse(
+                        g,
+                        e,
+                        "(its commutation matrix's dimensions have no short names)",
+                    ));
+                }
+                let kc = g.commutation(&ks.rows, &ks.cols);
+                Some(g.mul(kc, lk))
             }
-            lin(g, k, seed, m, memo)?
         }
         Op::Add => {
             let terms = g.terms(e);

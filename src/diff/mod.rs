@@ -132,10 +132,24 @@ pub fn jacobian_at(g: &mut Graph, root: Id, target: Id) -> Result<(Derivation, I
     let seed = g.var(&name, rs);
     let d = derive_at(g, root, target, seed)?;
     let l = linear_map(g, d.answer, seed)?;
-    let j = g.t(l);
-    let j = jacobian_form(g, j);
+    let j = read_jacobian(g, l);
     g.check()?;
     Ok((d, j))
+}
+
+/// The Jacobian `L^T` of a linear map's matrix `L`, transposed term by
+/// term, commutation matrices moved right ([`linear::commute`]), columns
+/// written as in [`jacobian_form`].
+pub fn read_jacobian(g: &mut Graph, l: Id) -> Id {
+    let j = if *g.op(l) == Op::Add {
+        let shape = g.shape(l).t();
+        let terms: Vec<(Q, Id)> = g.terms(l).into_iter().map(|(c, t)| (c, g.t(t))).collect();
+        g.sum_terms(&terms, &shape)
+    } else {
+        g.t(l)
+    };
+    let j = linear::commute(g, j);
+    jacobian_form(g, j)
 }
 
 /// A Jacobian read off its reverse pass, as printed: a column written

@@ -223,7 +223,13 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
                 "differentiating through a Kronecker-product gradient (a second derivative) is not supported yet",
             ))
         }
-        Op::Var(_) | Op::Const(_) | Op::Identity | Op::Ones | Op::Zero | Op::Upstream(_) => {
+        Op::Var(_)
+        | Op::Const(_)
+        | Op::Identity
+        | Op::Ones
+        | Op::Zero
+        | Op::Commutation(..)
+        | Op::Upstream(_) => {
             return Ok(vec![])
         }
     };

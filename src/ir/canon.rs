@@ -44,6 +44,22 @@ impl Graph {
         )
     }
 
+    /// The commutation matrix `K_{m,n}`; `K_{m,1} = K_{1,n} = I`.
+    pub fn commutation(&mut self, m: &Dim, n: &Dim) -> Id {
+        let mn = Dim::mul(m, n);
+        if *m == Dim::One || *n == Dim::One {
+            return self.identity(&mn);
+        }
+        self.raw(
+            Op::Commutation(m.clone(), n.clone()),
+            vec![],
+            Shape {
+                rows: mn.clone(),
+                cols: mn,
+            },
+        )
+    }
+
     /// A matrix (or vector) of ones of `shape`.
     pub fn ones(&mut self, shape: &Shape) -> Id {
         if shape.is_scalar() {

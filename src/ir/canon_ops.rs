@@ -84,6 +84,7 @@ impl Graph {
                 Op::Var(n) => self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric),
                 Op::Def(_) | Op::Inv | Op::MatPow(_) => self.is_symmetric(node.kids[0]),
                 Op::Identity | Op::Zero | Op::Diag => true,
+                Op::Commutation(m, n) => m == n,
                 Op::Func(_) | Op::Call(_) | Op::Pow(_) => self.is_symmetric(node.kids[0]),
                 Op::Had | Op::Kron => {
                     self.is_symmetric(node.kids[0]) && self.is_symmetric(node.kids[1])
@@ -143,6 +144,7 @@ impl Graph {
         match &node.op {
             Op::Mul | Op::Transpose | Op::Inv | Op::Had | Op::Kron | Op::MatPow(_) => self.t(id),
             Op::Identity | Op::Diag => id,
+            Op::Commutation(m, n) => self.commutation(&n.clone(), &m.clone()),
             Op::Var(n) if self.point_symmetry && self.vars.get(n).is_some_and(|v| v.symmetric) => {
                 id
             }
@@ -162,6 +164,8 @@ impl Graph {
         match &node.op {
             Op::Transpose => return node.kids[0],
             Op::Identity | Op::Diag | Op::Zero if node.shape.is_square() => return a,
+            // K_{m,n}^T = K_{n,m} (Magnus & Neudecker).
+            Op::Commutation(m, n) => return self.commutation(n, m),
             Op::Zero => {
                 let s = node.shape.t();
                 return self.zero(&s);

@@ -56,6 +56,7 @@ impl Graph {
             },
             Op::Const(c) => self.konst(c.clone()),
             Op::Identity => self.identity(&shape.rows),
+            Op::Commutation(m, n) => self.commutation(m, n),
             Op::Ones => self.raw(Op::Ones, vec![], shape),
             Op::Zero => self.zero(&shape),
             Op::Upstream(n) => self.raw(Op::Upstream(n.clone()), vec![k(0)], shape),

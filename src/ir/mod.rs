@@ -26,6 +26,7 @@
 //! | `(x^p)^k = x^{pk}` and `(c x)^k = c^k x^k` for integer `k`; exact powers of constants | `pow` |
 //! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
 //! | `s \otimes A = s A`; constants out; `0 \otimes B = 0`; `I_m \otimes I_n = I_{mn}` | `kron` |
+//! | `K_{m,1} = K_{1,n} = I`; `K_{m,n}^T = K_{n,m}`; `K_{n,n}` is symmetric | `commutation`, `t` |
 //! | `\log|s I_n| = n \log|s|` | `op_node` |
 //! | `\mathrm{tr}(s) = s`, `\mathrm{tr}(I_n) = n`, `\mathrm{tr}(A \otimes B) = \mathrm{tr} A\, \mathrm{tr} B`, scalars out | `trace` |
 //! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, of a column times a row chain `u R = \mathrm{sum}(u)\,\mathrm{sum}(R)`, scalars out | `sum` |
@@ -38,7 +39,7 @@
 //! A^T B^T`, `\mathrm{tr}(AB) = \mathrm{tr} A\, \mathrm{tr} B`, `S^T = S` for a
 //! declared symmetric input inside the function being differentiated,
 //! merging equal vectors into a "power", splicing an inner product into a
-//! chain.
+//! chain, `K_{m,n} = K_{n,m}`, `K_{n,n} = I`.
 
 use crate::check::{TExpr, TFn, Typed, VarInfo};
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};

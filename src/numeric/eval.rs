@@ -1,6 +1,6 @@
 //! Evaluation of graph nodes on an instance.
 
-use super::instance::{dims_of, Instance, Overrides};
+use super::instance::{dims_of, size_of, Instance, Overrides};
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::core::op::Func;
 use crate::core::op::Op;
@@ -159,6 +159,17 @@ impl<'a> Evaluator<'a> {
             Op::Def(_) => self.kid(id, 0).clone(),
             Op::Const(q) => M::from_element(1, 1, qf(q)),
             Op::Identity => M::identity(r, c),
+            // Row i n + j holds the 1 of entry (i, j) of an m × n matrix.
+            Op::Commutation(m, n) => {
+                let (m, n) = (size_of(m, &self.inst.sizes), size_of(n, &self.inst.sizes));
+                let mut k = M::zeros(r, c);
+                for i in 0..m {
+                    for j in 0..n {
+                        k[(i * n + j, j * m + i)] = 1.0;
+                    }
+                }
+                k
+            }
             Op::Ones => M::from_element(r, c, 1.0),
             Op::Zero => M::zeros(r, c),
             Op::Upstream(of) => {

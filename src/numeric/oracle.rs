@@ -173,6 +173,21 @@ impl<'a> Oracle<'a> {
                 let (r, c) = self.shape(e);
                 M::identity(r, c)
             }
+            // By its definition: column p of K is vec(E^T) for the matrix
+            // E with one 1 at vec position p.
+            Op::Commutation(m, n) => {
+                let (m, n) = (size_of(m, &self.inst.sizes), size_of(n, &self.inst.sizes));
+                let mut k = M::zeros(m * n, m * n);
+                for p in 0..m * n {
+                    let mut e = M::zeros(m, n);
+                    e[(p % m, p / m)] = 1.0;
+                    let et = e.transpose();
+                    for (q, v) in et.iter().enumerate() {
+                        k[(q, p)] = *v;
+                    }
+                }
+                k
+            }
             Op::Ones => {
                 let (r, c) = self.shape(e);
                 M::from_element(r, c, 1.0)

@@ -306,6 +306,16 @@ impl Printer {
                 ATOM,
             ),
             Op::Zero => ("0".into(), ATOM),
+            Op::Commutation(m, n) => {
+                let sub =
+                    |d: &crate::core::shape::Dim| d.subscript().unwrap_or_else(|| d.to_string());
+                let (m, n) = (sub(m), sub(n));
+                if self.latex() {
+                    (format!("\\mathbf{{K}}_{{{m},{n}}}"), ATOM)
+                } else {
+                    (format!("K_({m},{n})"), ATOM)
+                }
+            }
             Op::Upstream(of) => {
                 let a = kid(0);
                 let arg = match g.op(a) {

@@ -231,6 +231,11 @@ impl<'a> Emitter<'a> {
             }
             Op::Const(q) => Self::num(q),
             Op::Identity => format!("np.eye({})", self.dim(&r)),
+            // Row i n + j of K_{m,n} is row j m + i of the identity.
+            Op::Commutation(m, n) => {
+                let (m, n) = (self.dim(m), self.dim(n));
+                format!("np.eye({m} * {n})[np.arange({m} * {n}).reshape({n}, {m}).T.ravel()]")
+            }
             Op::Ones => format!("np.ones(({}, 1))", self.dim(&r)),
             Op::Zero => format!("np.zeros(({}, {}))", self.dim(&r), self.dim(&c)),
             Op::Upstream(of) => {

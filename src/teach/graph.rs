@@ -33,9 +33,13 @@ pub struct GraphView {
 fn op_label(g: &mut Graph, id: Id) -> String {
     let node = g.node(id).clone();
     match &node.op {
-        Op::Var(_) | Op::Const(_) | Op::Identity | Op::Ones | Op::Zero | Op::Upstream(_) => {
-            to_text(g, id)
-        }
+        Op::Var(_)
+        | Op::Const(_)
+        | Op::Identity
+        | Op::Ones
+        | Op::Zero
+        | Op::Commutation(..)
+        | Op::Upstream(_) => to_text(g, id),
         Op::Add => "+".into(),
         Op::Mul => {
             if node.kids.iter().any(|k| g.is_scalar(*k)) {
@@ -128,9 +132,13 @@ pub fn graph(g: &mut Graph, of: &[Name], wrt: &[Name]) -> GraphView {
             Op::Var(n) if wrt.contains(n) => "variable",
             _ if def_name.get(&id).is_some_and(|n| wrt.contains(n)) => "variable",
             _ if objective_bodies.contains(&id) => "objective",
-            Op::Var(_) | Op::Const(_) | Op::Identity | Op::Ones | Op::Zero | Op::Upstream(_) => {
-                "input"
-            }
+            Op::Var(_)
+            | Op::Const(_)
+            | Op::Identity
+            | Op::Ones
+            | Op::Zero
+            | Op::Commutation(..)
+            | Op::Upstream(_) => "input",
             _ => "operation",
         };
         index.insert(id, nodes.len());

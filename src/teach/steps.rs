@@ -540,10 +540,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
         None => (total, None),
         Some(_) => {
             let j = match crate::diff::linear_map(&mut g, total, start) {
-                Ok(l) => {
-                    let j = g.t(l);
-                    crate::diff::jacobian_form(&mut g, j)
-                }
+                Ok(l) => crate::diff::read_jacobian(&mut g, l),
                 Err(_) => answer.unsimplified,
             };
             let mut l = line(&mut g, "", "", j, None);
