@@ -202,6 +202,16 @@ const READING: &[(&str, &str, &str)] = &[
         "(A \\otimes W) K_{n,n}",
     ),
     (
+        "selection-of-a-diagonal-matrix",
+        "\\mathrm{vec}(\\mathrm{diag}(x))",
+        "\\mathrm{diag}(\\mathrm{vec}(I)) (\\mathbf{1} \\otimes I) x",
+    ),
+    (
+        "selection-of-a-diagonal",
+        "\\mathrm{diag}(A)",
+        "(\\mathbf{1}^T \\otimes I) \\mathrm{diag}(\\mathrm{vec}(I)) \\mathrm{vec}(A)",
+    ),
+    (
         "kronecker-times-vec",
         "(W \\otimes A) \\mathrm{vec}(X)",
         "\\mathrm{vec}(A X W^T)",

@@ -18,11 +18,13 @@
 //!
 //! The Jacobian's commutation matrices are then moved right ([`commute`]).
 //! | `\mathrm{tr}(F)` | `\mathrm{vec}(I)^T L_F` (eq. 521) |
+//! | `\mathrm{diag}(f)` of a vector | `\mathrm{diag}(\mathrm{vec}\, I) (\mathbf{1} \otimes I) L_f` |
+//! | `\mathrm{diag}(F)` of a matrix | `(\mathbf{1}^T \otimes I) \mathrm{diag}(\mathrm{vec}\, I) L_F` |
 //! | `\mathrm{sum}(F)` | `\mathbf{1}^T L_F` |
 //! | `\mathrm{vec}(F)`, `\mathrm{unvec}(F)`, a defined name | `L_F` |
 //!
-//! Anything else that depends on `u` (`\mathrm{diag}`, a Kronecker factor)
-//! is refused as unsupported, never guessed.
+//! Anything else that depends on `u` (a Kronecker factor) is refused as
+//! unsupported, never guessed.
 
 use super::*;
 use crate::core::shape::{Dim, Shape};
@@ -348,6 +350,40 @@ fn lin_uncached(
             };
             let dg = g.op_node(Op::Diag, vec![v], d);
             Some(g.mul(dg, lf))
+        }
+        // diag(u) for a vector u: vec(diag u) = diag(vec I) (1 ⊗ I) u (the
+        // stacked copies of u, masked to the diagonal); diag(M) of a
+        // matrix: the transpose of that selection, (1^T ⊗ I) diag(vec I).
+        Op::Diag | Op::DiagPart => {
+            let k = kid(g, 0);
+            let Some(lk) = lin(g, k, seed, m, memo)? else {
+                return Ok(None);
+            };
+            let n = g.shape(k).rows.clone();
+            let i = g.identity(&n);
+            let vi = vec_of(g, i);
+            let nn = g.shape(vi).rows.clone();
+            let mask = g.op_node(
+                Op::Diag,
+                vec![vi],
+                Shape {
+                    rows: nn.clone(),
+                    cols: nn,
+                },
+            );
+            let ones = g.ones(&Shape {
+                rows: n.clone(),
+                cols: Dim::One,
+            });
+            let sel = if *g.op(e) == Op::Diag {
+                let stack = g.kron(ones, i);
+                g.mul(mask, stack)
+            } else {
+                let ot = g.t(ones);
+                let stack = g.kron(ot, i);
+                g.mul(stack, mask)
+            };
+            Some(g.mul(sel, lk))
         }
         // tr(F) = vec(I)^T vec(F) (eq. 521); sum(F) = 1^T vec(F).
         Op::Trace | Op::Sum => {

@@ -765,12 +765,12 @@ impl Gen {
     fn draw_extra(&self) -> Vec<Extra> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x004a_4143_4845_5353);
         let mut out = Vec::new();
-        // Vectors and scalars only, and no opaque function or Kronecker
-        // product on the way: a Hessian in a matrix whose gradient is
-        // transposed needs a commutation matrix, an opaque function has no
-        // second derivative, and a gradient through ⊗ is not differentiated
-        // again; matcalc refuses all three, by design.
-        let small = |v: &Var| v.shape.c.is_empty() && v.shape.rows() <= 16;
+        // At most 16 entries (a matrix's Hessian is in vec(X), through
+        // commutation matrices where its gradient is transposed), and no
+        // opaque function or Kronecker product on the way: an opaque
+        // function has no second derivative, and a gradient through ⊗ is
+        // not differentiated again; matcalc refuses both, by design.
+        let small = |v: &Var| v.shape.rows() * v.shape.cols() <= 16;
         let mut opaque = false;
         for d in self.used_defs() {
             walk(&self.defs[d].1, &mut |n| {
