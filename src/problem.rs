@@ -443,9 +443,14 @@ impl Problem {
                             break;
                         }
                     }
-                    // No instance to judge on here: try another.
-                    Err(e) if matches!(e.kind, ErrorKind::Domain | ErrorKind::Limit) => {
+                    // No instance to judge on here: try another; a limit
+                    // stays hit on every seed.
+                    Err(e) if e.kind == ErrorKind::Domain => {
                         why = e.message;
+                    }
+                    Err(e) if e.kind == ErrorKind::Limit => {
+                        why = e.message;
+                        break;
                     }
                     Err(e) => return Err(e),
                 }

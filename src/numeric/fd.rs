@@ -24,6 +24,9 @@ pub const MAX_TRIES: u64 = 24;
 /// Most entries checked one by one; beyond, random directions.
 pub const ENTRY_BUDGET: usize = 64;
 
+/// Instances tried for an evaluation above `HEAVY_WORK` operations.
+pub const HEAVY_TRIES: usize = 2;
+
 /// Random directions checked beyond the entry budget.
 pub const DIRECTIONS: usize = 4;
 
@@ -257,10 +260,23 @@ pub fn check_derivative(
     entry_budget: usize,
 ) -> Result<CheckResult> {
     let mut w = 0.0;
+    let mut tries = 0;
     let (inst, mut notes) = valid_instance_with(g, seed, &mut |inst| {
         w = work(g, &inst.sizes, obj.root) + work(g, &inst.sizes, answer);
         if w > MAX_WORK {
             return Err(too_much_work(w));
+        }
+        // A heavy evaluation is not retried for long: an objective that
+        // overflows on one large instance (`\det` of a 1000 × 1000 matrix)
+        // overflows on the next one too.
+        tries += 1;
+        if w > HEAVY_WORK && tries > HEAVY_TRIES {
+            return Err(Diagnostic::new(
+                ErrorKind::Limit,
+                format!(
+                    "no valid instance in {HEAVY_TRIES} tries of an evaluation this large (about {w:.0e} floating-point operations each)"
+                ),
+            ));
         }
         let x = obj.point(inst)?;
         match probe {
