@@ -198,12 +198,28 @@ impl Checker {
         ))
     }
 
+    /// The size of `I_{n}` (`I_{mn}`, `I_{2n}`) when its subscript names at
+    /// least one dimension of the document and nothing else (`I_1`, `I_2`
+    /// stay ordinary names).
+    fn sized_identity(&self, n: &Name) -> Option<Dim> {
+        if n.kind != NameKind::Latin || n.base != "I" {
+            return None;
+        }
+        let s = n.sub.as_deref()?;
+        if !s.chars().any(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let is_dim = |c: char| self.dim_syms.contains(&Name::latin(&c.to_string()));
+        Dim::from_subscript(s, is_dim)
+    }
+
     pub(super) fn is_value(&self, n: &Name) -> bool {
         self.decls.contains_key(n)
             || self.defs.contains_key(n)
             || self.dim_syms.contains(n)
             // `K_{m,n} (A \otimes B)` is a product, not an application.
             || self.commutation_dims(n).is_some()
+            || self.sized_identity(n).is_some()
     }
 
     pub(super) fn node(&self, op: Op, args: Vec<TExpr>, dims: (DVar, DVar), span: Span) -> TExpr {
@@ -424,6 +440,11 @@ impl Checker {
             let mk = Dim::mul(&m, &k);
             let r = self.dim_of_shape(&mk);
             return Ok(self.node(Op::Commutation(m, k), vec![], (r, r), span));
+        }
+        // `I_{n}`: the identity of a size the document names.
+        if let Some(d) = self.sized_identity(n) {
+            let r = self.dim_of_shape(&d);
+            return Ok(self.node(Op::Identity, vec![], (r, r), span));
         }
         let is_reserved = |s: &str| n.kind == NameKind::Latin && n.sub.is_none() && n.base == s;
         if is_reserved("I") {

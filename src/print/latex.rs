@@ -38,6 +38,7 @@ const ATOM: u8 = 5;
 pub fn to_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
     Printer {
         style: Style::Latex(t),
+        sized: needs_sizes(g, id),
     }
     .expr(g, id)
     .0
@@ -45,7 +46,12 @@ pub fn to_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
 
 /// Unicode text of node `id`.
 pub fn to_text(g: &mut Graph, id: Id) -> String {
-    Printer { style: Style::Text }.expr(g, id).0
+    Printer {
+        style: Style::Text,
+        sized: needs_sizes(g, id),
+    }
+    .expr(g, id)
+    .0
 }
 
 /// The named adjoints node `id` uses (directly or through each other), each
@@ -88,6 +94,19 @@ pub fn answer_text(g: &mut Graph, id: Id) -> String {
 
 struct Printer {
     style: Style,
+    /// Identities carry their size (`I_{n}`): in Kronecker products and
+    /// vecs a bare `I` could be read back at another size.
+    sized: bool,
+}
+
+/// Whether the expression at `id` needs sized identities.
+fn needs_sizes(g: &Graph, id: Id) -> bool {
+    g.postorder(id).into_iter().any(|n| {
+        matches!(
+            g.op(n),
+            Op::Kron | Op::Vec | Op::Unvec | Op::Commutation(..) | Op::KronL | Op::KronR
+        )
+    })
 }
 
 fn sup_digits(s: &str) -> String {
@@ -300,7 +319,21 @@ impl Printer {
                     (s, if self.latex() { ATOM } else { PROD })
                 }
             }
-            Op::Identity => ("I".into(), ATOM),
+            Op::Identity => {
+                let size = node.shape.rows.subscript();
+                match size {
+                    // Only a size with a dimension's letter reads back as one.
+                    Some(s) if self.sized && s.chars().any(|c| c.is_ascii_alphabetic()) => {
+                        let n = Name {
+                            base: "I".into(),
+                            kind: crate::syntax::ast::NameKind::Latin,
+                            sub: Some(s),
+                        };
+                        (self.name(&n), ATOM)
+                    }
+                    _ => ("I".into(), ATOM),
+                }
+            }
             Op::Ones => (
                 (if self.latex() { "\\mathbf{1}" } else { "𝟏" }).into(),
                 ATOM,
