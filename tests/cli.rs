@@ -389,3 +389,36 @@ fn help_describes_one_command_and_its_formats() {
         }
     }
 }
+
+/// Every one-line `$ matcalc …` example of the README (no quoting, no
+/// continuation) prints exactly the lines shown under it.
+#[test]
+fn readme_examples_print_what_they_show() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(cmd) = line.strip_prefix("$ matcalc ") else {
+            continue;
+        };
+        if cmd.contains(['\'', '"', '\\']) {
+            continue;
+        }
+        let shown: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| !l.is_empty() && !l.starts_with("$ ") && !l.starts_with("```"))
+            .copied()
+            .collect();
+        let args: Vec<&str> = cmd.split_whitespace().collect();
+        let (out, err, code) = common::run(&args, None);
+        assert!(code == 0 || code == 1, "`{cmd}`: exit {code}: {err}");
+        assert_eq!(
+            out.trim_end().lines().collect::<Vec<_>>(),
+            shown,
+            "README example `matcalc {cmd}`"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} README examples checked");
+}

@@ -41,8 +41,12 @@ pub struct CheckResult {
     pub wrt: String,
     /// The checked answer in LaTeX.
     pub latex: String,
-    /// The largest relative error over the instances tried.
+    /// The largest relative difference from finite differences over the
+    /// instances tried.
     pub rel_error: f64,
+    /// The largest part of it beyond the finite differences' own error
+    /// estimate: `ok` is this under the tolerance.
+    pub beyond_noise: f64,
     /// Whether the error is under the tolerance.
     pub ok: bool,
     /// Remarks of the check (directions sampled, instances skipped).
