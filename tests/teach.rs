@@ -365,3 +365,24 @@ fn past_the_listed_paths_the_sum_is_still_the_whole_gradient() {
         }
     }
 }
+
+/// A Hessian whose values pass through intermediates 1e9 times larger on
+/// some instances: there the numbers cannot decide, elsewhere they do, so
+/// the printed answer grades equivalent to itself and twice it does not.
+#[test]
+fn rounding_of_huge_intermediates_neither_confirms_nor_refutes() {
+    let src = "K \\in \\mathbb{S}^{m}\nU \\in \\mathbb{R}^{m \\times p}\n\\beta \\in \\mathbb{R}\nq \\in \\mathbb{R}^{p}\nL = \\mathrm{logsumexp}(\\exp(\\log|6 I + K| U) (\\beta q))\n\\nabla^2_{K} L\n";
+    let mut p = Problem::new(src).expect("parses");
+    let a = p.answers().expect("answers").remove(0);
+    let printed = p.latex(&a, Default::default());
+    let v = matcalc::grade_answer(&mut p, &a, &printed).expect("grades");
+    assert_eq!(
+        v.verdict,
+        Judgement::Equivalent,
+        "{:?} {:?}",
+        v.notes,
+        v.diagnosis
+    );
+    let v = matcalc::grade_answer(&mut p, &a, &format!("2 ({printed})")).expect("grades");
+    assert_eq!(v.verdict, Judgement::NotEquivalent, "{:?}", v.notes);
+}
