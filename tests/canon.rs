@@ -99,6 +99,7 @@ const GOALS: &[(&str, &str)] = &[
     ("commutation-transpose", "K_{m,n}^T \\mathrm{vec}(W^T)"),
     ("commutation-square-transpose", "\\mathbf{K}_{n,n}^T \\mathrm{vec}(A)"),
     ("commutation-with-a-one", "K_{n,1} x + K_{1,n} x"),
+    ("sized-ones-and-identity", "\\mathbf{1}_{m}^T W I_n x + \\mathrm{vec}(I_{n})^T \\mathbf{1}_{nn}"),
 ];
 
 /// Non-goals: (false identity, left, right, whether the values differ): both

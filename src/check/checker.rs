@@ -205,7 +205,12 @@ impl Checker {
         if n.kind != NameKind::Latin || n.base != "I" {
             return None;
         }
-        let s = n.sub.as_deref()?;
+        self.sized(n.sub.as_deref()?)
+    }
+
+    /// A size written as a subscript (`n`, `np`, `2n`), with at least one of
+    /// the document's one-letter dimensions.
+    pub(super) fn sized(&self, s: &str) -> Option<Dim> {
         if !s.chars().any(|c| c.is_ascii_alphabetic()) {
             return None;
         }

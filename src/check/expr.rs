@@ -27,8 +27,23 @@ impl Checker {
                 Ok(self.node(Op::Const(q.clone()), vec![], d, span))
             }
             ExprKind::Name(n) => self.name(n, span),
-            ExprKind::Ones => {
-                let d = (self.u.fresh(), self.u.one());
+            ExprKind::Ones(size) => {
+                let rows = match size {
+                    None => self.u.fresh(),
+                    Some(s) => {
+                        let d = self.sized(s).ok_or_else(|| {
+                            Diagnostic::new(
+                                ErrorKind::Name,
+                                format!(
+                                    "`\\mathbf{{1}}_{{{s}}}`: the subscript is not a size made of this document's one-letter dimensions"
+                                ),
+                            )
+                            .at(span)
+                        })?;
+                        self.dim_of_shape(&d)
+                    }
+                };
+                let d = (rows, self.u.one());
                 Ok(self.node(Op::Ones, vec![], d, span))
             }
             ExprKind::Indicator(a) => {

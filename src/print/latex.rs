@@ -334,10 +334,21 @@ impl Printer {
                     _ => ("I".into(), ATOM),
                 }
             }
-            Op::Ones => (
-                (if self.latex() { "\\mathbf{1}" } else { "𝟏" }).into(),
-                ATOM,
-            ),
+            Op::Ones => {
+                let ones = if self.latex() { "\\mathbf{1}" } else { "𝟏" };
+                match node.shape.rows.subscript() {
+                    // Sized where a bare one could be read back at another
+                    // size, as identities are.
+                    Some(s) if self.sized && s.chars().any(|c| c.is_ascii_alphabetic()) => {
+                        if self.latex() {
+                            (format!("{ones}_{{{s}}}"), ATOM)
+                        } else {
+                            (format!("{ones}_{s}"), ATOM)
+                        }
+                    }
+                    _ => (ones.into(), ATOM),
+                }
+            }
             Op::Zero => ("0".into(), ATOM),
             Op::Commutation(m, n) => {
                 let sub =

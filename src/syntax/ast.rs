@@ -185,8 +185,8 @@ pub enum ExprKind {
     Num(#[serde(serialize_with = "ser_rational")] BigRational),
     /// A name (value, function or reserved: resolved later).
     Name(Name),
-    /// `\mathbf{1}`.
-    Ones,
+    /// `\mathbf{1}`, with the subscript of `\mathbf{1}_{n}` (a size).
+    Ones(Option<String>),
     /// `\mathbb{1}[z > 0]`.
     Indicator(Box<Expr>),
     /// `\frac{\partial L}{\partial z}`, `\nabla_z L` inside an expression.
@@ -284,7 +284,7 @@ impl Expr {
     pub fn children(&self) -> Vec<&Expr> {
         use ExprKind::*;
         match &self.kind {
-            Num(_) | Name(_) | Ones | Upstream { .. } => vec![],
+            Num(_) | Name(_) | Ones(_) | Upstream { .. } => vec![],
             Indicator(a)
             | Neg(a)
             | Transpose(a)

@@ -536,7 +536,16 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             let e = build_expr(first(p)?)?;
             Ok(mk(ExprKind::Det(bx(e)), span))
         }
-        Rule::ones => Ok(mk(ExprKind::Ones, span)),
+        Rule::ones => {
+            let mut sub = None;
+            for q in p.into_inner() {
+                if q.as_rule() == Rule::subscript {
+                    let mut b = None;
+                    collect_name(q, &mut b, &mut sub);
+                }
+            }
+            Ok(mk(ExprKind::Ones(sub), span))
+        }
         Rule::indicator => {
             let mut it = p.into_inner();
             let _ones = it.next();
