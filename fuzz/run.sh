@@ -7,6 +7,7 @@
 #   KEEP_GOING=0 plain libFuzzer: stop at the first crash.
 #   SANITIZER=none (default; the engine is safe Rust, panics are the findings)
 #             or address.
+#   FUZZ_BIN=fuzz/builds/cli-<commit>: run that saved build (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."            # the crate root (cargo fuzz looks for fuzz/)
 RUNS="${1:-1000000}"
@@ -30,5 +31,11 @@ if [ "$KEEP_GOING" = 1 ]; then
   flags+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 fi
 
+# FUZZ_BIN=path runs a saved build of the target (fuzz/builds/, ignored by
+# git) instead of building the current source: a count of executions can
+# then be continued on one build across sessions while the source moves on.
+if [ -n "${FUZZ_BIN:-}" ]; then
+  exec "$FUZZ_BIN" fuzz/corpus/cli -artifact_prefix=fuzz/artifacts/cli/ "${flags[@]}" "$@"
+fi
 exec cargo +nightly fuzz run --sanitizer "$SANITIZER" cli fuzz/corpus/cli -- \
   -artifact_prefix=fuzz/artifacts/cli/ "${flags[@]}" "$@"
