@@ -229,6 +229,22 @@ impl Op {
         }
     }
 
+    /// An input of the expression (a name, a constant, a structural matrix,
+    /// an upstream gradient): a leaf with no operation of its own. Defined
+    /// names are not: they stand for their body.
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            Op::Var(_)
+                | Op::Const(_)
+                | Op::Identity
+                | Op::Ones
+                | Op::Zero
+                | Op::Commutation(..)
+                | Op::Upstream(_)
+        )
+    }
+
     /// The identity its local gradient (its rule in reverse mode) stands
     /// on; `None` for inputs and names, which pass adjoints on unchanged.
     pub fn citation(&self) -> Option<Citation> {
@@ -429,6 +445,11 @@ mod tests {
         );
         for op in &ops {
             let (_, leaf) = kind(op);
+            assert_eq!(
+                op.is_input(),
+                leaf && !matches!(op, Op::Def(_)),
+                "{op:?}: is_input"
+            );
             let s = op.spelling();
             let named = matches!(op, Op::Call(_) | Op::Opaque(_));
             if !leaf && !named {

@@ -32,6 +32,7 @@ pub struct GraphView {
 
 fn op_label(g: &mut Graph, id: Id) -> String {
     let node = g.node(id).clone();
+    // Exhaustive, so that a new operator gets a label.
     match &node.op {
         Op::Var(_)
         | Op::Const(_)
@@ -132,13 +133,7 @@ pub fn graph(g: &mut Graph, of: &[Name], wrt: &[Name]) -> GraphView {
             Op::Var(n) if wrt.contains(n) => "variable",
             _ if def_name.get(&id).is_some_and(|n| wrt.contains(n)) => "variable",
             _ if objective_bodies.contains(&id) => "objective",
-            Op::Var(_)
-            | Op::Const(_)
-            | Op::Identity
-            | Op::Ones
-            | Op::Zero
-            | Op::Commutation(..)
-            | Op::Upstream(_) => "input",
+            op if op.is_input() => "input",
             _ => "operation",
         };
         index.insert(id, nodes.len());
