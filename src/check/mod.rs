@@ -52,6 +52,21 @@ pub struct VarInfo {
     pub declared: bool,
 }
 
+impl VarInfo {
+    /// An inferred input of `shape` with no declared facts (the stand-ins
+    /// derivations introduce: a Jacobian's seed, a node's label, an adjoint).
+    pub fn free(shape: Shape) -> VarInfo {
+        VarInfo {
+            shape,
+            symmetric: false,
+            spd: false,
+            positive: false,
+            is_dim: false,
+            declared: false,
+        }
+    }
+}
+
 /// A user-defined scalar function.
 #[derive(Clone, Debug)]
 pub struct TFn {

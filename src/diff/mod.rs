@@ -121,14 +121,7 @@ pub fn jacobian_at(g: &mut Graph, root: Id, target: Id) -> Result<(Derivation, I
     let name = seed_name();
     g.vars
         .entry(name.clone())
-        .or_insert_with(|| crate::check::VarInfo {
-            shape: rs.clone(),
-            symmetric: false,
-            spd: false,
-            positive: false,
-            is_dim: false,
-            declared: false,
-        });
+        .or_insert_with(|| crate::check::VarInfo::free(rs.clone()));
     let seed = g.var(&name, rs);
     let d = derive_at(g, root, target, seed)?;
     let l = linear_map(g, d.answer, seed)?;

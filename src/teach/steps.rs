@@ -222,12 +222,8 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
             g.vars.insert(
                 name.clone(),
                 VarInfo {
-                    shape: shape.clone(),
                     symmetric,
-                    spd: false,
-                    positive: false,
-                    is_dim: false,
-                    declared: false,
+                    ..VarInfo::free(shape.clone())
                 },
             );
             label_var.insert(id, g.var(&name, shape));
@@ -272,14 +268,9 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     let start = match &seed_name {
         Some(v) => {
             let shape = g.shape(root).clone();
-            g.vars.entry(v.clone()).or_insert(VarInfo {
-                shape: shape.clone(),
-                symmetric: false,
-                spd: false,
-                positive: false,
-                is_dim: false,
-                declared: false,
-            });
+            g.vars
+                .entry(v.clone())
+                .or_insert_with(|| VarInfo::free(shape.clone()));
             g.var(v, shape)
         }
         None => g.one(),
@@ -366,14 +357,9 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
             for latex in [true, false] {
                 let b = bar(&me, latex);
                 let s = g.shape(id).clone();
-                g.vars.entry(b.clone()).or_insert(VarInfo {
-                    shape: s.clone(),
-                    symmetric: false,
-                    spd: false,
-                    positive: false,
-                    is_dim: false,
-                    declared: false,
-                });
+                g.vars
+                    .entry(b.clone())
+                    .or_insert_with(|| VarInfo::free(s.clone()));
                 let gt = g.var(&b, s);
                 let terms = local(&mut g, l, i, gt)?;
                 let ks = g.shape(k).clone();
