@@ -28,7 +28,7 @@
 //!   line (its contract is `docs/INTERFACE.md`; the language, `docs/LANGUAGE.md`).
 //!
 //! The modules are private; the public API is what this page lists:
-//! [`Problem`] and its answers, [`grade`], [`steps`], [`graph`], the
+//! [`Problem`] and its answers, [`grade`], a class's [`gradebook`], [`steps`], [`graph`], the
 //! [`numpy`] generator, the operator tables [`Op`] and [`Func`], the
 //! [`oracle`], the [`limits`] and the [`cli`].
 
@@ -52,6 +52,7 @@ pub use crate::numeric::fd::CheckResult;
 pub use crate::print::{numpy, TransposeStyle};
 pub use crate::syntax::ast::{Name, QueryOrder};
 pub use crate::teach::grade::{grade, grade_answer, Judgement, Method, Verdict};
+pub use crate::teach::gradebook;
 pub use crate::teach::graph::{graph, GraphView};
 pub use crate::teach::render::StepsFormat;
 pub use crate::teach::steps::{steps, Steps};

@@ -94,6 +94,8 @@ pub struct Problem {
     pub graph: Graph,
     /// Bounds of each simplification.
     pub limits: crate::simplify::Limits,
+    /// Answers [`Problem::answer_once`] derived, by (objective, variable, order).
+    derived: Vec<(Question, Answer)>,
 }
 
 impl Problem {
@@ -118,6 +120,7 @@ impl Problem {
                 atom_tokens: print::tokens::atom_tokens,
                 ..Default::default()
             },
+            derived: Vec::new(),
         })
     }
 
@@ -213,6 +216,19 @@ impl Problem {
             ));
         }
         qs.iter().map(|q| self.answer(q)).collect()
+    }
+
+    /// Answer one question, deriving it only the first time it is asked
+    /// (under the [`Problem::limits`] of that time): grading a class against
+    /// one problem derives each answer once.
+    pub fn answer_once(&mut self, q: &Question) -> Result<Answer> {
+        let same = |k: &Question| k.of == q.of && k.wrt == q.wrt && k.order == q.order;
+        if let Some((_, a)) = self.derived.iter().find(|(k, _)| same(k)) {
+            return Ok(a.clone());
+        }
+        let a = self.answer(q)?;
+        self.derived.push((q.clone(), a.clone()));
+        Ok(a)
     }
 
     /// Answer one question.

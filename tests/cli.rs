@@ -74,10 +74,9 @@ fn json_output_has_the_documented_fields() {
     assert_eq!(r["wrt"], "W_1");
     assert_eq!(r["kind"], "gradient");
     assert_eq!(r["shape"], serde_json::json!(["H", "D"]));
-    assert!(r["numpy"]
-        .as_str()
-        .unwrap_or("")
-        .starts_with("def grad_L_W_1(W_1, W_2, b_1, dL_dz_2, x):"));
+    let np = r["numpy"].as_str().unwrap_or("");
+    assert!(np.starts_with("import numpy as np\n"), "{np}");
+    assert!(np.contains("\ndef grad_L_W_1(W_1, W_2, b_1, dL_dz_2, x):"));
     assert!(r["text"].as_str().unwrap_or("").contains('⊙'));
     assert!(v["notes"].is_array());
     assert_eq!(results[1]["shape"], serde_json::json!(["C"]));

@@ -103,18 +103,39 @@ object on standard output).
 Example:
   matcalc graph examples/swish-mlp.tex --format svg > swish-mlp.svg")]
     Graph(GraphArgs),
+    /// Grade a whole class from a TOML gradebook; exit 1 when a verdict
+    /// disagrees with the one the gradebook expects.
+    ///
+    /// The gradebook has the format of the homework's answer key:
+    /// `[[problem]]` tables with `id` and `text`, `[[answer]]` tables with
+    /// `problem`, `wrt`, optional `of`, `latex`, the student in `student` (or
+    /// `seed`) and optionally the expected `verdict`. Each problem is derived
+    /// once and every answer graded as `grade` would; an answer that cannot
+    /// be read is the verdict `unreadable`. --format chooses a Markdown
+    /// report per student (the default), CSV, or one JSON document.
+    #[command(after_help = "\
+Exit status: 0 every expected verdict agrees (or none is given); 1 some
+verdict disagrees; 2 a bad gradebook (TOML, a missing field, a problem that
+does not parse), with the message on standard error (and, with --format
+json, a JSON error object on standard output).
+
+Example:
+  matcalc grade-class examples/homework-gradebook.toml --format csv")]
+    GradeClass(GradeClassArgs),
 }
 
 impl Command {
-    /// The options every command shares.
-    pub fn common(&self) -> &Common {
+    /// The options the commands on one document share (`grade-class`
+    /// reads a gradebook instead).
+    pub fn common(&self) -> Option<&Common> {
         match self {
-            Command::Grad(a) => &a.common,
-            Command::Check(a) => &a.common,
-            Command::Simplify(a) => &a.common,
-            Command::Grade(a) => &a.common,
-            Command::Steps(a) => &a.common,
-            Command::Graph(a) => &a.common,
+            Command::Grad(a) => Some(&a.common),
+            Command::Check(a) => Some(&a.common),
+            Command::Simplify(a) => Some(&a.common),
+            Command::Grade(a) => Some(&a.common),
+            Command::Steps(a) => Some(&a.common),
+            Command::Graph(a) => Some(&a.common),
+            Command::GradeClass(_) => None,
         }
     }
 
@@ -127,6 +148,7 @@ impl Command {
             Command::Grade(a) => a.format == GradeFormat::Json,
             Command::Steps(a) => a.format == StepsFormat::Json,
             Command::Graph(a) => a.format == GraphFormat::Json,
+            Command::GradeClass(a) => a.format == GradeClassFormat::Json,
         }
     }
 }
@@ -200,6 +222,17 @@ pub enum GraphFormat {
     /// SVG, rendered by Graphviz's `dot` program.
     Svg,
     /// One JSON document of nodes and edges.
+    Json,
+}
+
+/// `grade-class`'s notations.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GradeClassFormat {
+    /// A report per student: verdict, how decided, diagnosis, expected answer.
+    Markdown,
+    /// One row per answer.
+    Csv,
+    /// One JSON document: the graded answers.
     Json,
 }
 
@@ -307,4 +340,14 @@ pub struct GraphArgs {
     /// The common options.
     #[command(flatten)]
     pub common: Common,
+}
+
+/// `grade-class`'s options.
+#[derive(Args, Debug, Clone)]
+pub struct GradeClassArgs {
+    /// The gradebook (TOML); `-` reads standard input.
+    pub file: String,
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = GradeClassFormat::Markdown)]
+    pub format: GradeClassFormat,
 }

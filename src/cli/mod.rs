@@ -7,7 +7,7 @@ use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::print::json::{self, CheckResult, GradResult, SimplifyResult};
 use crate::print::numpy;
 use crate::print::TransposeStyle;
-use crate::problem::{Answer, Kind, Problem};
+use crate::problem::{Answer, Kind, Problem, Question};
 use std::io::Read;
 
 /// Largest relative error `check` accepts.
@@ -37,50 +37,88 @@ pub fn read_source(c: &Common) -> Result<(String, String)> {
             ErrorKind::Usage,
             "no document: give a FILE, `-` for standard input, or -e 'TEXT'",
         )),
-        Some("-") => {
-            let mut s = String::new();
-            std::io::stdin()
-                .take(crate::syntax::parse::MAX_INPUT as u64 + 1)
-                .read_to_string(&mut s)
-                .map_err(|e| {
-                    Diagnostic::new(ErrorKind::Usage, format!("cannot read standard input: {e}"))
-                })?;
-            Ok(("<stdin>".into(), s))
-        }
-        Some(path) => {
-            let meta = std::fs::metadata(path).map_err(|e| {
-                Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}"))
-            })?;
-            if meta.len() > crate::syntax::parse::MAX_INPUT as u64 {
-                return Err(Diagnostic::new(
-                    ErrorKind::Limit,
-                    format!(
-                        "`{path}` is {} bytes; the limit is {} bytes",
-                        meta.len(),
-                        crate::syntax::parse::MAX_INPUT
-                    ),
-                ));
-            }
-            let bytes = std::fs::read(path).map_err(|e| {
-                Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}"))
-            })?;
-            let s = String::from_utf8(bytes).map_err(|_| {
-                Diagnostic::new(ErrorKind::Parse, format!("`{path}` is not UTF-8 text"))
-            })?;
-            Ok((path.to_string(), s))
-        }
+        Some(path) => read_file(path, crate::syntax::parse::MAX_INPUT),
     }
 }
 
-fn answers(p: &mut Problem, c: &Common) -> Result<Vec<Answer>> {
-    if let Some(w) = &c.wrt {
-        let q = p.question(w, c.of.as_deref())?;
-        return Ok(vec![p.answer(&q)?]);
+/// Read a file (`-`: standard input) of at most `limit` bytes of UTF-8.
+/// Returns (name for messages, text).
+pub fn read_file(path: &str, limit: usize) -> Result<(String, String)> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .take(limit as u64 + 1)
+            .read_to_string(&mut s)
+            .map_err(|e| {
+                Diagnostic::new(ErrorKind::Usage, format!("cannot read standard input: {e}"))
+            })?;
+        return Ok(("<stdin>".into(), s));
     }
-    if c.of.is_some() {
-        return Err(Diagnostic::new(ErrorKind::Usage, "--of needs --wrt"));
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}")))?;
+    if meta.len() > limit as u64 {
+        return Err(Diagnostic::new(
+            ErrorKind::Limit,
+            format!(
+                "`{path}` is {} bytes; the limit is {limit} bytes",
+                meta.len()
+            ),
+        ));
     }
-    p.answers()
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(ErrorKind::Usage, format!("cannot read `{path}`: {e}")))?;
+    let s = String::from_utf8(bytes)
+        .map_err(|_| Diagnostic::new(ErrorKind::Parse, format!("`{path}` is not UTF-8 text")))?;
+    Ok((path.to_string(), s))
+}
+
+/// A problem document with the answers derived so far: each command runs
+/// on one, and a front end that keeps it (the Python package) grades many
+/// answers, draws steps and checks without deriving anything twice.
+pub struct Session {
+    /// The parsed and checked document (it keeps the answers it derived).
+    pub problem: Problem,
+}
+
+impl Session {
+    /// Parse and check a document.
+    ///
+    /// ```
+    /// use matcalc::cli::{Session, GradArgs, GradFormat, Common, Transpose};
+    /// let mut s = Session::new("x \\in \\mathbb{R}^{n}\nf = x^T x\n\\nabla_x f").unwrap();
+    /// let common = Common { file: None, inline: None, wrt: None, of: None,
+    ///                       transpose: Transpose::T, seed: 1 };
+    /// let out = s.grad(&GradArgs { format: GradFormat::Text, common }).unwrap();
+    /// assert_eq!(out.stdout, "∇_x f = 2 x\n");
+    /// ```
+    pub fn new(src: &str) -> Result<Session> {
+        Ok(Session {
+            problem: Problem::new(src)?,
+        })
+    }
+
+    /// The answer to one question, derived on first asking.
+    pub fn answer(&mut self, q: &Question) -> Result<Answer> {
+        self.problem.answer_once(q)
+    }
+
+    /// The answers a command line asks for: the one --wrt/--of name, else
+    /// every query of the document.
+    pub fn answers(&mut self, c: &Common) -> Result<Vec<Answer>> {
+        if let Some(w) = &c.wrt {
+            let q = self.problem.question(w, c.of.as_deref())?;
+            return Ok(vec![self.answer(&q)?]);
+        }
+        if c.of.is_some() {
+            return Err(Diagnostic::new(ErrorKind::Usage, "--of needs --wrt"));
+        }
+        let qs = self.problem.questions();
+        if qs.is_empty() {
+            // The message the library gives for a document without queries.
+            return self.problem.answers();
+        }
+        qs.iter().map(|q| self.answer(q)).collect()
+    }
 }
 
 fn tstyle(c: &Common) -> TransposeStyle {
@@ -101,64 +139,6 @@ fn fn_name(a: &Answer) -> String {
         a.question.of.ident(),
         a.question.wrt.ident()
     )
-}
-
-/// `matcalc grad`.
-pub fn grad(src: &str, a: &GradArgs) -> Result<Outcome> {
-    let c = &a.common;
-    let mut p = Problem::new(src)?;
-    let ans = answers(&mut p, c)?;
-    let mut out = String::new();
-    match a.format {
-        GradFormat::Latex => {
-            for a in &ans {
-                let l = p.latex(a, tstyle(c));
-                let q = p.query_latex(&a.question).replace("^T", "");
-                out.push_str(&format!("{q} = {l}\n"));
-            }
-        }
-        GradFormat::Text => {
-            for a in &ans {
-                out.push_str(&format!("{} = {}\n", query_text(a), p.text(a)));
-            }
-        }
-        GradFormat::Numpy => {
-            let fns: Vec<numpy::Function> = ans
-                .iter()
-                .map(|a| numpy::Function {
-                    name: fn_name(a),
-                    id: a.id,
-                })
-                .collect();
-            out = numpy::module(&p.graph, &fns)?;
-        }
-        GradFormat::Json => {
-            let mut results = Vec::new();
-            for a in &ans {
-                let f = numpy::Function {
-                    name: fn_name(a),
-                    id: a.id,
-                };
-                // One answer NumPy cannot express leaves the others usable.
-                let np = numpy::function(&p.graph, &f)
-                    .unwrap_or_else(|e| format!("# not available: {}", e.message));
-                results.push(GradResult {
-                    of: a.question.of.ident(),
-                    wrt: a.question.wrt.ident(),
-                    kind: kind_name(a),
-                    shape: a.shape.to_list(),
-                    latex: p.latex(a, tstyle(c)),
-                    text: p.text(a),
-                    numpy: np,
-                });
-            }
-            out = json::to_string(&json::grad(&results, &answer_notes(&ans)));
-        }
-    }
-    Ok(Outcome {
-        stdout: out,
-        code: 0,
-    })
 }
 
 /// `∇_W L`, the text form of a query.
@@ -207,133 +187,6 @@ fn answer_notes(ans: &[Answer]) -> Vec<String> {
     notes
 }
 
-/// `matcalc check`.
-pub fn check(src: &str, args: &CheckArgs) -> Result<Outcome> {
-    let c = &args.common;
-    let mut p = Problem::new(src)?;
-    let ans = answers(&mut p, c)?;
-    let mut out = String::new();
-    let mut failed = false;
-    let mut rows = Vec::new();
-    for a in &ans {
-        let mut worst: f64 = 0.0;
-        let mut difference: f64 = 0.0;
-        let mut notes = Vec::new();
-        let mut instances = 0;
-        let mut inconclusive = None;
-        // Instances on which finite differences cannot judge are passed
-        // over (and said so); none judged at all is an error naming why.
-        for k in 0..CHECK_INSTANCES * 3 {
-            if instances == CHECK_INSTANCES {
-                break;
-            }
-            let r = match p.check(a, c.seed.wrapping_add(k * 7919)) {
-                Ok(r) => r,
-                Err(e) if e.kind == ErrorKind::Domain => {
-                    inconclusive = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            worst = worst.max(r.rel_error);
-            difference = difference.max(r.difference);
-            notes.extend(r.notes);
-            instances += 1;
-            if r.heavy {
-                break;
-            }
-        }
-        if let Some(e) = inconclusive {
-            if instances == 0 {
-                return Err(e);
-            }
-            notes.push(format!("an instance was passed over: {}", e.message));
-        }
-        let ok = worst < CHECK_TOLERANCE;
-        failed |= !ok;
-        let l = p.latex(a, tstyle(c));
-        let line = match args.format {
-            CheckFormat::Text => format!("{} = {}", query_text(a), p.text(a)),
-            _ => format!("{} = {l}", p.query_latex(&a.question)),
-        };
-        // The plain difference is what a reader expects; the decision is on
-        // the part of it beyond the differences' own noise.
-        let beyond = if ok {
-            String::new()
-        } else {
-            format!(" ({worst:.1e} beyond the differences' noise)")
-        };
-        out.push_str(&format!(
-            "{} {line}: relative error {difference:.1e}{beyond} over {instances} instance{}\n",
-            if ok { "ok  " } else { "FAIL" },
-            if instances == 1 { "" } else { "s" }
-        ));
-        rows.push(CheckResult {
-            of: a.question.of.ident(),
-            wrt: a.question.wrt.ident(),
-            latex: l,
-            rel_error: difference,
-            beyond_noise: worst,
-            ok,
-            notes,
-        });
-    }
-    if args.format == CheckFormat::Json {
-        out = json::to_string(&json::check(&rows));
-    }
-    Ok(Outcome {
-        stdout: out,
-        code: if failed { 1 } else { 0 },
-    })
-}
-
-/// `matcalc simplify`.
-pub fn simplify(src: &str, args: &SimplifyArgs) -> Result<Outcome> {
-    let c = &args.common;
-    let mut p = Problem::new(src)?;
-    let results = p.simplify_expressions()?;
-    let mut out = String::new();
-    let mut rows = Vec::new();
-    let mut notes = Vec::new();
-    for (id, stop) in &results {
-        let latex = crate::print::to_latex(&mut p.graph, *id, tstyle(c));
-        let text = crate::print::to_text(&mut p.graph, *id);
-        match args.format {
-            SimplifyFormat::Text => out.push_str(&format!("{text}\n")),
-            _ => out.push_str(&format!("{latex}\n")),
-        }
-        if stop != "saturated" {
-            notes.push(format!("simplification stopped at the {stop}"));
-        }
-        rows.push(SimplifyResult {
-            latex,
-            text,
-            shape: p.graph.shape(*id).to_list(),
-        });
-    }
-    match args.format {
-        SimplifyFormat::Json => {
-            out = json::to_string(&json::simplify(&rows, &notes));
-        }
-        SimplifyFormat::Numpy => {
-            let fns: Vec<numpy::Function> = results
-                .iter()
-                .enumerate()
-                .map(|(i, (id, _))| numpy::Function {
-                    name: format!("expr_{i}"),
-                    id: *id,
-                })
-                .collect();
-            out = numpy::module(&p.graph, &fns)?;
-        }
-        SimplifyFormat::Latex | SimplifyFormat::Text => {}
-    }
-    Ok(Outcome {
-        stdout: out,
-        code: 0,
-    })
-}
-
 fn the_question(p: &Problem, c: &Common) -> Result<crate::problem::Question> {
     if let Some(w) = &c.wrt {
         return p.question(w, c.of.as_deref());
@@ -362,60 +215,6 @@ fn the_question(p: &Problem, c: &Common) -> Result<crate::problem::Question> {
     }
 }
 
-/// `matcalc grade`.
-pub fn grade(src: &str, a: &GradeArgs) -> Result<Outcome> {
-    use crate::teach::grade::{grade_answer, Judgement, Method, INSTANCES};
-    let c = &a.common;
-    let mut p = Problem::new(src)?;
-    let q = the_question(&p, c)?;
-    let ans = p.answer(&q)?;
-    let v = match grade_answer(&mut p, &ans, &a.answer) {
-        Ok(v) => v,
-        Err(d) if d.origin.is_none() && d.kind != ErrorKind::Internal => {
-            return Err(d.in_source("<answer>", &a.answer));
-        }
-        Err(d) => return Err(d),
-    };
-    if v.verdict == Judgement::UnknownName {
-        let mut d = Diagnostic::new(ErrorKind::Name, v.diagnosis.clone().unwrap_or_default())
-            .in_source("<answer>", &a.answer);
-        d.span = v.span;
-        return Err(d);
-    }
-    let code = if v.verdict == Judgement::Equivalent {
-        0
-    } else {
-        1
-    };
-    let out = match a.format {
-        GradeFormat::Json => json::to_string(&json::grade(&v)),
-        GradeFormat::Latex | GradeFormat::Text => {
-            let method = match v.method {
-                Method::Symbolic => "proven symbolically".to_string(),
-                Method::Numeric => format!(
-                    "decided numerically on {INSTANCES} random instances, largest difference {:.1e}",
-                    v.max_abs_diff.unwrap_or(0.0)
-                ),
-                Method::Shape => "decided by shapes".into(),
-                Method::Names => "decided by names".into(),
-            };
-            let mut s = format!(
-                "{} ({method})\nexpected: {}\n",
-                v.verdict.as_str(),
-                v.expected
-            );
-            if let Some(d) = &v.diagnosis {
-                s.push_str(&format!("diagnosis: {d}\n"));
-            }
-            for n in &v.notes {
-                s.push_str(&format!("note: {n}\n"));
-            }
-            s
-        }
-    };
-    Ok(Outcome { stdout: out, code })
-}
-
 /// The questions `steps` and `graph` draw: the one --wrt/--of choose, else
 /// every query of the document.
 fn drawn_questions(p: &Problem, c: &Common) -> Result<Vec<crate::problem::Question>> {
@@ -426,62 +225,323 @@ fn drawn_questions(p: &Problem, c: &Common) -> Result<Vec<crate::problem::Questi
     }
 }
 
-/// `matcalc steps`.
-pub fn steps(src: &str, a: &StepsArgs) -> Result<Outcome> {
-    use crate::teach::render::StepsFormat as Render;
-    use crate::teach::steps as derivation;
-    let mut p = Problem::new(src)?;
-    let qs = drawn_questions(&p, &a.common)?;
-    if qs.is_empty() {
-        return Err(Diagnostic::new(
-            ErrorKind::Usage,
-            "the document asks nothing: pass --wrt (and --of)",
-        ));
+impl Session {
+    /// `matcalc grad`.
+    pub fn grad(&mut self, a: &GradArgs) -> Result<Outcome> {
+        let c = &a.common;
+        let ans = self.answers(c)?;
+        let p = &mut self.problem;
+        let mut out = String::new();
+        match a.format {
+            GradFormat::Latex => {
+                for a in &ans {
+                    let l = p.latex(a, tstyle(c));
+                    let q = p.query_latex(&a.question).replace("^T", "");
+                    out.push_str(&format!("{q} = {l}\n"));
+                }
+            }
+            GradFormat::Text => {
+                for a in &ans {
+                    out.push_str(&format!("{} = {}\n", query_text(a), p.text(a)));
+                }
+            }
+            GradFormat::Numpy => {
+                let fns: Vec<numpy::Function> = ans
+                    .iter()
+                    .map(|a| numpy::Function {
+                        name: fn_name(a),
+                        id: a.id,
+                    })
+                    .collect();
+                out = numpy::module(&p.graph, &fns)?;
+            }
+            GradFormat::Json => {
+                let mut results = Vec::new();
+                for a in &ans {
+                    let f = numpy::Function {
+                        name: fn_name(a),
+                        id: a.id,
+                    };
+                    // One answer NumPy cannot express leaves the others
+                    // usable; each is a whole module, runnable on its own.
+                    let np = numpy::module(&p.graph, std::slice::from_ref(&f))
+                        .unwrap_or_else(|e| format!("# not available: {}", e.message));
+                    results.push(GradResult {
+                        of: a.question.of.ident(),
+                        wrt: a.question.wrt.ident(),
+                        query: p.query_latex(&a.question).replace("^T", ""),
+                        kind: kind_name(a),
+                        shape: a.shape.to_list(),
+                        latex: p.latex(a, tstyle(c)),
+                        text: p.text(a),
+                        numpy: np,
+                    });
+                }
+                out = json::to_string(&json::grad(&results, &answer_notes(&ans)));
+            }
+        }
+        Ok(Outcome {
+            stdout: out,
+            code: 0,
+        })
     }
-    let mut all = Vec::new();
-    for q in &qs {
-        all.push(derivation::steps(&mut p, q)?);
+
+    /// `matcalc check`.
+    pub fn check(&mut self, args: &CheckArgs) -> Result<Outcome> {
+        let c = &args.common;
+        let ans = self.answers(c)?;
+        let p = &mut self.problem;
+        let mut out = String::new();
+        let mut failed = false;
+        let mut rows = Vec::new();
+        for a in &ans {
+            let mut worst: f64 = 0.0;
+            let mut difference: f64 = 0.0;
+            let mut notes = Vec::new();
+            let mut instances = 0;
+            let mut inconclusive = None;
+            // Instances on which finite differences cannot judge are passed
+            // over (and said so); none judged at all is an error naming why.
+            for k in 0..CHECK_INSTANCES * 3 {
+                if instances == CHECK_INSTANCES {
+                    break;
+                }
+                let r = match p.check(a, c.seed.wrapping_add(k * 7919)) {
+                    Ok(r) => r,
+                    Err(e) if e.kind == ErrorKind::Domain => {
+                        inconclusive = Some(e);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                worst = worst.max(r.rel_error);
+                difference = difference.max(r.difference);
+                notes.extend(r.notes);
+                instances += 1;
+                if r.heavy {
+                    break;
+                }
+            }
+            if let Some(e) = inconclusive {
+                if instances == 0 {
+                    return Err(e);
+                }
+                notes.push(format!("an instance was passed over: {}", e.message));
+            }
+            let ok = worst < CHECK_TOLERANCE;
+            failed |= !ok;
+            let l = p.latex(a, tstyle(c));
+            let line = match args.format {
+                CheckFormat::Text => format!("{} = {}", query_text(a), p.text(a)),
+                _ => format!("{} = {l}", p.query_latex(&a.question)),
+            };
+            // The plain difference is what a reader expects; the decision is on
+            // the part of it beyond the differences' own noise.
+            let beyond = if ok {
+                String::new()
+            } else {
+                format!(" ({worst:.1e} beyond the differences' noise)")
+            };
+            out.push_str(&format!(
+                "{} {line}: relative error {difference:.1e}{beyond} over {instances} instance{}\n",
+                if ok { "ok  " } else { "FAIL" },
+                if instances == 1 { "" } else { "s" }
+            ));
+            rows.push(CheckResult {
+                of: a.question.of.ident(),
+                wrt: a.question.wrt.ident(),
+                latex: l,
+                rel_error: difference,
+                beyond_noise: worst,
+                ok,
+                notes,
+            });
+        }
+        if args.format == CheckFormat::Json {
+            out = json::to_string(&json::check(&rows));
+        }
+        Ok(Outcome {
+            stdout: out,
+            code: if failed { 1 } else { 0 },
+        })
     }
-    let render = |f: Render| {
-        all.iter()
-            .map(|s| s.render(f))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let out = match a.format {
-        StepsFormat::Json => json::to_string(&json::steps(&all)),
-        StepsFormat::Latex => render(Render::Latex),
-        StepsFormat::Markdown => render(Render::Markdown),
-        StepsFormat::Text => render(Render::Text),
-    };
-    Ok(Outcome {
-        stdout: out,
-        code: 0,
-    })
+
+    /// `matcalc simplify`.
+    pub fn simplify(&mut self, args: &SimplifyArgs) -> Result<Outcome> {
+        let c = &args.common;
+        let p = &mut self.problem;
+        let results = p.simplify_expressions()?;
+        let mut out = String::new();
+        let mut rows = Vec::new();
+        let mut notes = Vec::new();
+        for (id, stop) in &results {
+            let latex = crate::print::to_latex(&mut p.graph, *id, tstyle(c));
+            let text = crate::print::to_text(&mut p.graph, *id);
+            match args.format {
+                SimplifyFormat::Text => out.push_str(&format!("{text}\n")),
+                _ => out.push_str(&format!("{latex}\n")),
+            }
+            if stop != "saturated" {
+                notes.push(format!("simplification stopped at the {stop}"));
+            }
+            rows.push(SimplifyResult {
+                latex,
+                text,
+                shape: p.graph.shape(*id).to_list(),
+            });
+        }
+        match args.format {
+            SimplifyFormat::Json => {
+                out = json::to_string(&json::simplify(&rows, &notes));
+            }
+            SimplifyFormat::Numpy => {
+                let fns: Vec<numpy::Function> = results
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, _))| numpy::Function {
+                        name: format!("expr_{i}"),
+                        id: *id,
+                    })
+                    .collect();
+                out = numpy::module(&p.graph, &fns)?;
+            }
+            SimplifyFormat::Latex | SimplifyFormat::Text => {}
+        }
+        Ok(Outcome {
+            stdout: out,
+            code: 0,
+        })
+    }
+
+    /// `matcalc grade`.
+    pub fn grade(&mut self, a: &GradeArgs) -> Result<Outcome> {
+        use crate::teach::grade::{grade_answer, Judgement, Method, INSTANCES};
+        let c = &a.common;
+        let q = the_question(&self.problem, c)?;
+        let ans = self.answer(&q)?;
+        let p = &mut self.problem;
+        let v = match grade_answer(p, &ans, &a.answer) {
+            Ok(v) => v,
+            Err(d) if d.origin.is_none() && d.kind != ErrorKind::Internal => {
+                return Err(d.in_source("<answer>", &a.answer));
+            }
+            Err(d) => return Err(d),
+        };
+        if v.verdict == Judgement::UnknownName {
+            let mut d = Diagnostic::new(ErrorKind::Name, v.diagnosis.clone().unwrap_or_default())
+                .in_source("<answer>", &a.answer);
+            d.span = v.span;
+            return Err(d);
+        }
+        let code = if v.verdict == Judgement::Equivalent {
+            0
+        } else {
+            1
+        };
+        let out = match a.format {
+            GradeFormat::Json => json::to_string(&json::grade(&v)),
+            GradeFormat::Latex | GradeFormat::Text => {
+                let method = match v.method {
+                    Method::Symbolic => "proven symbolically".to_string(),
+                    Method::Numeric => format!(
+                        "decided numerically on {INSTANCES} random instances, largest difference {:.1e}",
+                        v.max_abs_diff.unwrap_or(0.0)
+                    ),
+                    Method::Shape => "decided by shapes".into(),
+                    Method::Names => "decided by names".into(),
+                };
+                let mut s = format!(
+                    "{} ({method})\nexpected: {}\n",
+                    v.verdict.as_str(),
+                    v.expected
+                );
+                if let Some(d) = &v.diagnosis {
+                    s.push_str(&format!("diagnosis: {d}\n"));
+                }
+                for n in &v.notes {
+                    s.push_str(&format!("note: {n}\n"));
+                }
+                s
+            }
+        };
+        Ok(Outcome { stdout: out, code })
+    }
+
+    /// `matcalc steps`.
+    pub fn steps(&mut self, a: &StepsArgs) -> Result<Outcome> {
+        use crate::teach::render::StepsFormat as Render;
+        use crate::teach::steps as derivation;
+        let p = &mut self.problem;
+        let qs = drawn_questions(p, &a.common)?;
+        if qs.is_empty() {
+            return Err(Diagnostic::new(
+                ErrorKind::Usage,
+                "the document asks nothing: pass --wrt (and --of)",
+            ));
+        }
+        let mut all = Vec::new();
+        for q in &qs {
+            all.push(derivation::steps(p, q)?);
+        }
+        let render = |f: Render| {
+            all.iter()
+                .map(|s| s.render(f))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let out = match a.format {
+            StepsFormat::Json => json::to_string(&json::steps(&all)),
+            StepsFormat::Latex => render(Render::Latex),
+            StepsFormat::Markdown => render(Render::Markdown),
+            StepsFormat::Text => render(Render::Text),
+        };
+        Ok(Outcome {
+            stdout: out,
+            code: 0,
+        })
+    }
+
+    /// `matcalc graph`.
+    pub fn graph(&mut self, a: &GraphArgs) -> Result<Outcome> {
+        let p = &mut self.problem;
+        let qs = drawn_questions(p, &a.common)?;
+        let (of, wrt): (Vec<_>, Vec<_>) = if qs.is_empty() {
+            (p.graph.def_order.clone(), Vec::new())
+        } else {
+            (
+                qs.iter().map(|q| q.of.clone()).collect(),
+                qs.iter().map(|q| q.wrt.clone()).collect(),
+            )
+        };
+        let view = crate::teach::graph::graph(&mut p.graph, &of, &wrt);
+        let out = match a.format {
+            GraphFormat::Dot => view.to_dot(),
+            GraphFormat::Json => json::to_string(&json::graph(&view)),
+            GraphFormat::Svg => crate::print::svg::render(&view.to_dot())?,
+        };
+        Ok(Outcome {
+            stdout: out,
+            code: 0,
+        })
+    }
 }
 
-/// `matcalc graph`.
-pub fn graph(src: &str, a: &GraphArgs) -> Result<Outcome> {
-    let mut p = Problem::new(src)?;
-    let qs = drawn_questions(&p, &a.common)?;
-    let (of, wrt): (Vec<_>, Vec<_>) = if qs.is_empty() {
-        (p.graph.def_order.clone(), Vec::new())
+/// `matcalc grade-class`: exit 1 when a verdict disagrees with the
+/// gradebook's expected one.
+pub fn grade_class(src: &str, format: GradeClassFormat) -> Result<Outcome> {
+    use crate::teach::gradebook;
+    let rows = gradebook::grade_class(src)?;
+    let code = if rows.iter().any(|r| r.agrees == Some(false)) {
+        1
     } else {
-        (
-            qs.iter().map(|q| q.of.clone()).collect(),
-            qs.iter().map(|q| q.wrt.clone()).collect(),
-        )
+        0
     };
-    let view = crate::teach::graph::graph(&mut p.graph, &of, &wrt);
-    let out = match a.format {
-        GraphFormat::Dot => view.to_dot(),
-        GraphFormat::Json => json::to_string(&json::graph(&view)),
-        GraphFormat::Svg => crate::print::svg::render(&view.to_dot())?,
+    let stdout = match format {
+        GradeClassFormat::Markdown => gradebook::markdown(&rows),
+        GradeClassFormat::Csv => gradebook::csv(&rows),
+        GradeClassFormat::Json => json::to_string(&json::grade_class(&rows)),
     };
-    Ok(Outcome {
-        stdout: out,
-        code: 0,
-    })
+    Ok(Outcome { stdout, code })
 }
 
 /// A failed run: the human rendering for standard error, and with
@@ -507,17 +567,31 @@ fn failure(e: &Diagnostic, name: &str, src: &str, json_out: bool) -> (String, St
 /// Returns (stdout, stderr, exit status).
 pub fn run(cli: &Cli) -> (String, String, i32) {
     let json_out = cli.command.json();
-    let (name, src) = match read_source(cli.command.common()) {
+    let Some(common) = cli.command.common() else {
+        let Command::GradeClass(a) = &cli.command else {
+            unreachable!("only grade-class has no document")
+        };
+        let (name, src) = match read_file(&a.file, crate::gradebook::MAX_GRADEBOOK) {
+            Ok(x) => x,
+            Err(e) => return failure(&e, "<input>", "", json_out),
+        };
+        return match grade_class(&src, a.format) {
+            Ok(o) => (o.stdout, String::new(), o.code),
+            Err(e) => failure(&e, &name, &src, json_out),
+        };
+    };
+    let (name, src) = match read_source(common) {
         Ok(x) => x,
         Err(e) => return failure(&e, "<input>", "", json_out),
     };
     let r = match &cli.command {
-        Command::Grad(a) => grad(&src, a),
-        Command::Check(a) => check(&src, a),
-        Command::Simplify(a) => simplify(&src, a),
-        Command::Grade(a) => grade(&src, a),
-        Command::Steps(a) => steps(&src, a),
-        Command::Graph(a) => graph(&src, a),
+        Command::Grad(a) => Session::new(&src).and_then(|mut s| s.grad(a)),
+        Command::Check(a) => Session::new(&src).and_then(|mut s| s.check(a)),
+        Command::Simplify(a) => Session::new(&src).and_then(|mut s| s.simplify(a)),
+        Command::Grade(a) => Session::new(&src).and_then(|mut s| s.grade(a)),
+        Command::Steps(a) => Session::new(&src).and_then(|mut s| s.steps(a)),
+        Command::Graph(a) => Session::new(&src).and_then(|mut s| s.graph(a)),
+        Command::GradeClass(_) => unreachable!("handled above"),
     };
     match r {
         Ok(o) => (o.stdout, String::new(), o.code),

@@ -20,6 +20,8 @@ pub struct GradResult {
     pub of: String,
     /// The variable, in identifier form (`W_1`).
     pub wrt: String,
+    /// The query in LaTeX as `--format latex` prints it: `\nabla_{W} L`.
+    pub query: String,
     /// `gradient`, `jacobian` or `hessian`.
     pub kind: String,
     /// Dimension symbols; `[]` is a scalar, `["n"]` a column vector.
@@ -114,6 +116,12 @@ pub fn steps<S: Serialize>(derivations: &[S]) -> Value {
 }
 
 /// `graph`'s document: the drawing's fields (`nodes`, `edges`) and `version`.
+/// `grade-class`: the graded answers.
+pub fn grade_class<R: Serialize>(rows: &[R]) -> Value {
+    versioned(json!({"results": value(rows)}))
+}
+
+/// `graph`
 pub fn graph<G: Serialize>(view: &G) -> Value {
     versioned(value(view))
 }

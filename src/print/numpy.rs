@@ -44,31 +44,67 @@ pub struct Function {
     pub id: Id,
 }
 
-/// The module's header: imports and helpers.
-pub fn header(g: &Graph) -> Result<String> {
-    let mut s = String::from(
-        "import numpy as np\n\n\ndef _sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n\n\ndef _softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n\n\ndef _logsumexp(z):\n    m = np.max(z)\n    return m + np.log(np.sum(np.exp(z - m)))\n\n\ndef _kron_grad_a(G, B):\n    p, q = B.shape\n    m, n = G.shape[0] // p, G.shape[1] // q\n    return np.array([[np.sum(G[i*p:(i+1)*p, j*q:(j+1)*q] * B) for j in range(n)] for i in range(m)])\n\n\ndef _kron_grad_b(A, G):\n    m, n = A.shape\n    p, q = G.shape[0] // m, G.shape[1] // n\n    return sum(A[i, j] * G[i*p:(i+1)*p, j*q:(j+1)*q] for i in range(m) for j in range(n))\n",
-    );
-    for (f, (param, body)) in &g.fns {
+/// The helpers a module may call, each with the name it is called by.
+const HELPERS: [(&str, &str); 5] = [
+    ("_sigmoid(", "def _sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n"),
+    ("_softmax(", "def _softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n"),
+    ("_logsumexp(", "def _logsumexp(z):\n    m = np.max(z)\n    return m + np.log(np.sum(np.exp(z - m)))\n"),
+    ("_kron_grad_a(", "def _kron_grad_a(G, B):\n    p, q = B.shape\n    m, n = G.shape[0] // p, G.shape[1] // q\n    return np.array([[np.sum(G[i*p:(i+1)*p, j*q:(j+1)*q] * B) for j in range(n)] for i in range(m)])\n"),
+    ("_kron_grad_b(", "def _kron_grad_b(A, G):\n    m, n = A.shape\n    p, q = G.shape[0] // m, G.shape[1] // n\n    return sum(A[i, j] * G[i*p:(i+1)*p, j*q:(j+1)*q] for i in range(m) for j in range(n))\n"),
+];
+
+/// A whole module with the given functions: `import numpy as np`, the
+/// helpers and user functions the code calls (and only those), then the
+/// functions.
+pub fn module(g: &Graph, fns: &[Function]) -> Result<String> {
+    let mut body = String::new();
+    for f in fns {
+        body.push_str("\n\n");
+        body.push_str(&function(g, f)?);
+    }
+    // User functions may call helpers and each other: take those called,
+    // until nothing new is called (a call is a name followed by `(`; a
+    // false match only keeps a definition that is not needed).
+    let mut defs = Vec::new();
+    for (f, (param, def)) in &g.fns {
         let mut e = Emitter::new(g);
-        let code = e.expr(*body)?;
-        s.push_str(&format!(
-            "\n\ndef {}({}):\n    return {}\n",
-            py_ident(f),
-            py_ident(param),
-            code
+        let code = e.expr(*def)?;
+        let name = py_ident(f);
+        defs.push((
+            format!("{name}("),
+            format!("\n\ndef {name}({}):\n    return {code}\n", py_ident(param)),
         ));
     }
-    Ok(s)
-}
-
-/// A whole module with the given functions.
-pub fn module(g: &Graph, fns: &[Function]) -> Result<String> {
-    let mut s = header(g)?;
-    for f in fns {
-        s.push_str("\n\n");
-        s.push_str(&function(g, f)?);
+    let mut taken = vec![false; defs.len()];
+    let mut called = body.clone();
+    loop {
+        let mut more = false;
+        for (i, (call, def)) in defs.iter().enumerate() {
+            if !taken[i] && called.contains(call.as_str()) {
+                taken[i] = true;
+                called.push_str(def);
+                more = true;
+            }
+        }
+        if !more {
+            break;
+        }
     }
+    let users: String = defs
+        .iter()
+        .zip(&taken)
+        .filter(|(_, t)| **t)
+        .map(|((_, d), _)| d.as_str())
+        .collect();
+    let mut s = String::from("import numpy as np\n");
+    for (call, def) in HELPERS {
+        if called.contains(call) {
+            s.push_str("\n\n");
+            s.push_str(def);
+        }
+    }
+    s.push_str(&users);
+    s.push_str(&body);
     Ok(s)
 }
 
