@@ -1,8 +1,10 @@
-//! Stage 7: teaching tools built on the pipeline: grading answers, the
-//! derivation step by step (data in `steps`, notations in `render`), and the
-//! computational graph.
+//! Stage 7: teaching tools built on the pipeline: grading answers (one in
+//! `grade`, a class's gradebook in `gradebook`), the derivation step by
+//! step (data in `steps`, notations in `render`), and the computational
+//! graph.
 
 pub mod grade;
+pub mod gradebook;
 pub mod graph;
 pub mod render;
 pub mod steps;
