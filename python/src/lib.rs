@@ -1,0 +1,323 @@
+//! `matcalc._matcalc`: the native half of the Python package. It keeps a
+//! [`Session`] per problem and answers in the CLI's documented JSON
+//! (docs/INTERFACE.md); `python/matcalc/__init__.py` turns that into
+//! Python objects. Errors become exceptions under `MatcalcError`.
+
+use matcalc::cli::{
+    CheckArgs, CheckFormat, Common, GradArgs, GradFormat, GradeArgs, GradeClassFormat, GradeFormat,
+    GraphArgs, GraphFormat, Outcome, Session, StepsArgs, StepsFormat, Transpose,
+};
+use matcalc::{Diagnostic, ErrorKind};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use std::sync::Mutex;
+
+create_exception!(
+    _matcalc,
+    MatcalcError,
+    PyException,
+    "Any error matcalc reports; `.kind` names it as the CLI does."
+);
+create_exception!(
+    _matcalc,
+    ParseError,
+    MatcalcError,
+    "The text is not in the language."
+);
+create_exception!(
+    _matcalc,
+    ShapeError,
+    MatcalcError,
+    "Operands whose shapes do not fit."
+);
+create_exception!(
+    _matcalc,
+    UnknownNameError,
+    MatcalcError,
+    "A name that is unknown, used two ways, or declared twice."
+);
+create_exception!(
+    _matcalc,
+    UnsupportedError,
+    MatcalcError,
+    "A construct matcalc cannot differentiate or evaluate yet."
+);
+create_exception!(
+    _matcalc,
+    LimitError,
+    MatcalcError,
+    "An input bound was hit (size, depth, parser work, term count)."
+);
+
+/// The stack the engine runs on, as the binary's (parsing and printing
+/// recurse on the expression tree, whose depth the parser bounds).
+const STACK: usize = 256 * 1024 * 1024;
+
+/// The exception for a diagnostic: its class by kind; `str(e)` is the
+/// rendered code frame; `.kind`, `.message`, `.line`, `.column` as
+/// documented in python/README.md.
+fn to_py(py: Python<'_>, d: &Diagnostic, name: &str, src: &str) -> PyErr {
+    let rendered = d.render(name, src);
+    let err = match d.kind {
+        ErrorKind::Parse => ParseError::new_err(rendered),
+        ErrorKind::Shape => ShapeError::new_err(rendered),
+        ErrorKind::Name => UnknownNameError::new_err(rendered),
+        ErrorKind::Unsupported => UnsupportedError::new_err(rendered),
+        ErrorKind::Limit => LimitError::new_err(rendered),
+        _ => MatcalcError::new_err(rendered),
+    };
+    let (line, column) = match d.position(src) {
+        Some((l, c)) => (Some(l), Some(c)),
+        None => (None, None),
+    };
+    let v = err.value(py);
+    // Setting attributes on a fresh exception object cannot fail.
+    let _ = v.setattr("kind", d.kind.name());
+    let _ = v.setattr("message", d.message.clone());
+    let _ = v.setattr("line", line);
+    let _ = v.setattr("column", column);
+    err
+}
+
+/// Run `f` on a thread with the engine's stack; a panic (a bug) becomes an
+/// internal error instead of unwinding into Python. Called without the GIL.
+fn engine<T: Send>(f: impl FnOnce() -> matcalc::Result<T> + Send) -> matcalc::Result<T> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(scope, f);
+        match worker.map(|h| h.join()) {
+            Ok(Ok(r)) => r,
+            _ => Err(Diagnostic::new(
+                ErrorKind::Internal,
+                "matcalc crashed; please report this input",
+            )),
+        }
+    })
+}
+
+fn common(wrt: Option<String>, of: Option<String>, transpose: &str, seed: u64) -> PyResult<Common> {
+    let transpose = match transpose {
+        "T" => Transpose::T,
+        "top" => Transpose::Top,
+        t => {
+            return Err(PyValueError::new_err(format!(
+                "transpose must be \"T\" or \"top\", not {t:?}"
+            )))
+        }
+    };
+    Ok(Common {
+        file: None,
+        inline: None,
+        wrt,
+        of,
+        transpose,
+        seed,
+    })
+}
+
+/// A parsed, checked problem with the answers derived so far. Calls from
+/// several Python threads take turns; the lock is taken without the GIL,
+/// so a waiting thread never holds it against the running one.
+#[pyclass(module = "matcalc._matcalc")]
+struct NativeProblem {
+    session: Mutex<Session>,
+    src: String,
+}
+
+impl NativeProblem {
+    fn run(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Session) -> matcalc::Result<Outcome> + Send,
+    ) -> PyResult<(String, i32)> {
+        let done = py.detach(|| {
+            // A panic is caught on the worker, so the lock is never poisoned;
+            // recover the guard anyway rather than panic here.
+            let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
+            let session = &mut *session;
+            engine(move || f(session))
+        });
+        match done {
+            Ok(o) => Ok((o.stdout, o.code)),
+            Err(d) => Err(to_py(py, &d, "<problem>", &self.src)),
+        }
+    }
+}
+
+#[pymethods]
+impl NativeProblem {
+    /// Parse and check `text`, then derive the document's own queries.
+    #[new]
+    fn new(py: Python<'_>, text: String) -> PyResult<Self> {
+        let src = text.clone();
+        let made = py.detach(move || {
+            engine(move || {
+                let mut s = Session::new(&src)?;
+                let qs = s.problem.questions();
+                for q in &qs {
+                    s.answer(q)?;
+                }
+                Ok(s)
+            })
+        });
+        match made {
+            Ok(session) => Ok(NativeProblem {
+                session: Mutex::new(session),
+                src: text,
+            }),
+            Err(d) => Err(to_py(py, &d, "<problem>", &text)),
+        }
+    }
+
+    /// The source text.
+    #[getter]
+    fn text(&self) -> String {
+        self.src.clone()
+    }
+
+    /// `grad --format json` (or `numpy`): (document, exit status).
+    #[pyo3(signature = (wrt=None, of=None, transpose="T", numpy=false))]
+    fn grad(
+        &self,
+        py: Python<'_>,
+        wrt: Option<String>,
+        of: Option<String>,
+        transpose: &str,
+        numpy: bool,
+    ) -> PyResult<(String, i32)> {
+        let args = GradArgs {
+            format: if numpy {
+                GradFormat::Numpy
+            } else {
+                GradFormat::Json
+            },
+            common: common(wrt, of, transpose, 1)?,
+        };
+        self.run(py, move |s| s.grad(&args))
+    }
+
+    /// `grade --format json`: (document, exit status). An error in the
+    /// answer is rendered against the answer.
+    #[pyo3(signature = (answer, wrt=None, of=None))]
+    fn grade(
+        &self,
+        py: Python<'_>,
+        answer: String,
+        wrt: Option<String>,
+        of: Option<String>,
+    ) -> PyResult<(String, i32)> {
+        let args = GradeArgs {
+            answer,
+            format: GradeFormat::Json,
+            common: common(wrt, of, "T", 1)?,
+        };
+        self.run(py, move |s| s.grade(&args))
+    }
+
+    /// `check --format json`: (document, exit status).
+    #[pyo3(signature = (wrt=None, of=None, seed=1))]
+    fn check(
+        &self,
+        py: Python<'_>,
+        wrt: Option<String>,
+        of: Option<String>,
+        seed: u64,
+    ) -> PyResult<(String, i32)> {
+        let args = CheckArgs {
+            format: CheckFormat::Json,
+            common: common(wrt, of, "T", seed)?,
+        };
+        self.run(py, move |s| s.check(&args))
+    }
+
+    /// `steps --format FORMAT`: the document.
+    #[pyo3(signature = (format, wrt=None, of=None))]
+    fn steps(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        wrt: Option<String>,
+        of: Option<String>,
+    ) -> PyResult<String> {
+        let format = match format {
+            "latex" => StepsFormat::Latex,
+            "markdown" => StepsFormat::Markdown,
+            "text" => StepsFormat::Text,
+            "json" => StepsFormat::Json,
+            f => {
+                return Err(PyValueError::new_err(format!(
+                    "steps format must be latex, markdown, text or json, not {f:?}"
+                )))
+            }
+        };
+        let args = StepsArgs {
+            format,
+            common: common(wrt, of, "T", 1)?,
+        };
+        Ok(self.run(py, move |s| s.steps(&args))?.0)
+    }
+
+    /// `graph --format FORMAT`: the document.
+    #[pyo3(signature = (format, wrt=None, of=None))]
+    fn graph(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        wrt: Option<String>,
+        of: Option<String>,
+    ) -> PyResult<String> {
+        let format = match format {
+            "dot" => GraphFormat::Dot,
+            "svg" => GraphFormat::Svg,
+            "json" => GraphFormat::Json,
+            f => {
+                return Err(PyValueError::new_err(format!(
+                    "graph format must be dot, svg or json, not {f:?}"
+                )))
+            }
+        };
+        let args = GraphArgs {
+            format,
+            common: common(wrt, of, "T", 1)?,
+        };
+        Ok(self.run(py, move |s| s.graph(&args))?.0)
+    }
+}
+
+/// `grade-class --format FORMAT` on gradebook text: (report, exit status).
+#[pyfunction]
+fn grade_class(py: Python<'_>, gradebook: String, format: &str) -> PyResult<(String, i32)> {
+    let format = match format {
+        "markdown" => GradeClassFormat::Markdown,
+        "csv" => GradeClassFormat::Csv,
+        "json" => GradeClassFormat::Json,
+        f => {
+            return Err(PyValueError::new_err(format!(
+                "grade_class format must be json, markdown or csv, not {f:?}"
+            )))
+        }
+    };
+    let book = &gradebook;
+    match py.detach(move || engine(move || matcalc::cli::grade_class(book, format))) {
+        Ok(o) => Ok((o.stdout, o.code)),
+        Err(d) => Err(to_py(py, &d, "<gradebook>", &gradebook)),
+    }
+}
+
+/// The native module; the package `matcalc` re-exports what users call.
+#[pymodule]
+fn _matcalc(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<NativeProblem>()?;
+    m.add_function(wrap_pyfunction!(grade_class, m)?)?;
+    m.add("MatcalcError", py.get_type::<MatcalcError>())?;
+    m.add("ParseError", py.get_type::<ParseError>())?;
+    m.add("ShapeError", py.get_type::<ShapeError>())?;
+    m.add("UnknownNameError", py.get_type::<UnknownNameError>())?;
+    m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
+    m.add("LimitError", py.get_type::<LimitError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
