@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use matcalc::Problem;
 
-include!("layered.rs");
+include!("families.rs");
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("layers");

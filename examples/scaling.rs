@@ -4,7 +4,7 @@
 use matcalc::Problem;
 use std::time::Instant;
 
-include!("../benches/layered.rs");
+include!("../benches/families.rs");
 
 fn main() {
     println!("| L | time (ms, best of 5) | graph nodes | e-graph nodes | stop |");

@@ -408,11 +408,34 @@ impl Problem {
     /// Simplify an answer and the adjoints it names, each on its own, the
     /// named ones first (each may use those before it).
     fn simplify_named(&mut self, d: &Derivation) -> Result<crate::simplify::Simplified> {
-        // A name used once says nothing the expression would not: inline it.
-        let mut uses: HashMap<Id, usize> = HashMap::new();
-        for n in self.graph.postorder(d.answer) {
+        // A name written once says nothing the expression would not: inline
+        // it. Count how often each is written when every named adjoint is
+        // printed as its name (its body once, in the where clause): a node
+        // shared in the graph is written once per parent that writes it.
+        let atoms: std::collections::HashSet<Id> = d.named.iter().copied().collect();
+        let mut roots = vec![d.answer];
+        roots.extend(d.named.iter().map(|&a| self.graph.kids(a)[0]));
+        let mut order = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for &r in &roots {
+            for n in self.graph.postorder(r) {
+                if seen.insert(n) {
+                    order.push(n);
+                }
+            }
+        }
+        let mut uses: HashMap<Id, u64> = HashMap::new();
+        for &r in &roots {
+            *uses.entry(r).or_default() += 1;
+        }
+        for &n in order.iter().rev() {
+            if atoms.contains(&n) {
+                continue;
+            }
+            let o = uses.get(&n).copied().unwrap_or(0);
             for &k in self.graph.kids(n) {
-                *uses.entry(k).or_default() += 1;
+                let e = uses.entry(k).or_default();
+                *e = e.saturating_add(o);
             }
         }
         let mut map: HashMap<Id, Id> = HashMap::new();

@@ -332,7 +332,9 @@ struct Checker {
     depth: usize,
 }
 
-const MAX_TYPE_DEPTH: usize = 400;
+/// The parser bounds a tree's depth already (in input size); this guard
+/// only keeps the checker's recursion from ever outrunning it.
+const MAX_TYPE_DEPTH: usize = crate::syntax::parse::MAX_DEPTH + 2;
 
 /// Type-check a parsed document.
 pub fn check(doc: &Document) -> Result<Typed> {

@@ -191,6 +191,20 @@ pub fn derive_at(g: &mut Graph, root: Id, target: Id, seed: Id) -> Result<Deriva
             }
         }
     }
+    // Paths from each node down to the target: where more than one leaves
+    // a defined name, its adjoint would be written out once per path.
+    let mut down: HashMap<Id, u64> = HashMap::from([(target, 1)]);
+    for &id in &post {
+        if id == target || dep.get(&id) != Some(&true) {
+            continue;
+        }
+        let n = g
+            .kids(id)
+            .iter()
+            .filter_map(|k| down.get(k))
+            .fold(0u64, |a, &b| a.saturating_add(b));
+        down.insert(id, n);
+    }
     let objective = match g.op(root) {
         Op::Def(n) if paths.get(&target).copied().unwrap_or(0) > MAX_PATHS => Some(n.clone()),
         _ => None,
@@ -214,9 +228,12 @@ pub fn derive_at(g: &mut Graph, root: Id, target: Id, seed: Id) -> Result<Deriva
             let sum = g.sum_terms(&terms, &s);
             terms = vec![(Q::one(), sum)];
         }
-        // Paths meet at a defined name: its adjoint, named, is what flows on.
+        // Paths meet at a defined name, or leave it for the variable along
+        // more than one way: its adjoint, named, is what flows on (written
+        // once, not once per path: a deep net's answer stays linear).
         if let (Some(of), Op::Def(name)) = (&objective, g.op(id).clone()) {
-            if id != root && contribs.len() > 1 && name.adjoint_parts().is_none() {
+            let branches = down.get(&id).copied().unwrap_or(0) > 1;
+            if id != root && (contribs.len() > 1 || branches) && name.adjoint_parts().is_none() {
                 let s = g.shape(id).clone();
                 let body = g.sum_terms(&terms, &s);
                 let atom = g.raw_unfolded(Op::Def(Name::adjoint(of, &name)), vec![body], s);

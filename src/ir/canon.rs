@@ -153,16 +153,17 @@ impl Graph {
     /// The sum of coefficient–term pairs, like terms collected, in order.
     pub fn sum_terms(&mut self, terms: &[(Q, Id)], shape: &Shape) -> Id {
         let mut merged: Vec<(Q, Id)> = Vec::new();
-        let mut keys: Vec<Vec<Id>> = Vec::new();
+        // Like terms found by hashing, so a sum of n terms costs O(n).
+        let mut index: std::collections::HashMap<Vec<Id>, usize> = std::collections::HashMap::new();
         for (c, t) in terms {
             for (c2, t2) in self.terms(*t) {
                 let c = c * &c2;
                 let key = self.term_key(t2);
-                match keys.iter().position(|k| *k == key) {
-                    Some(i) => merged[i].0 += c,
+                match index.get(&key) {
+                    Some(&i) => merged[i].0 += c,
                     None => {
+                        index.insert(key, merged.len());
                         merged.push((c, t2));
-                        keys.push(key);
                     }
                 }
             }

@@ -30,6 +30,25 @@ impl Graph {
     /// Lower a typed expression into the graph.
     pub fn lower(&mut self, t: &Typed, e: &TExpr) -> Result<Id> {
         let shape = t.shape(e);
+        if e.op == Op::Add {
+            // A sum is lowered whole: its operands (the parser nests them
+            // one `+` at a time) collected, then like terms merged once, so
+            // a sum of n terms costs O(n), not O(n²).
+            let mut operands = Vec::new();
+            let mut stack = vec![e];
+            while let Some(x) = stack.pop() {
+                if x.op == Op::Add {
+                    stack.extend(x.args.iter().rev());
+                } else {
+                    operands.push(x);
+                }
+            }
+            let mut terms = Vec::with_capacity(operands.len());
+            for x in operands {
+                terms.push((Q::one(), self.lower(t, x)?));
+            }
+            return Ok(self.sum_terms(&terms, &shape));
+        }
         let mut kids = Vec::with_capacity(e.args.len());
         for a in &e.args {
             kids.push(self.lower(t, a)?);

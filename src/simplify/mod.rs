@@ -12,10 +12,12 @@ pub mod rules;
 
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::core::op::Op;
+use crate::core::shape::Q;
 use crate::ir::{Graph, Id as NodeId};
 use analysis::{AtomFacts, Facts, EG};
 use egg::{Extractor, Id, Language, RecExpr, Runner, StopReason, Symbol};
 use lang::{Mat, Rat};
+use num_traits::One;
 use std::collections::HashMap;
 
 /// Bounds of one simplification run.
@@ -89,6 +91,23 @@ impl Convert<'_> {
         self.expr.add(Mat::Atom(sym))
     }
 
+    /// A sum of `terms` in order: nested to the left as the graph nests it
+    /// when short, balanced when long, so that the e-graph's depth (which
+    /// extraction's passes follow) grows with the logarithm of the length.
+    fn sum(&mut self, terms: &[Id]) -> Id {
+        const SHORT: usize = 8;
+        if terms.len() <= SHORT {
+            let mut acc = terms[0];
+            for &t in &terms[1..] {
+                acc = self.expr.add(Mat::Add([acc, t]));
+            }
+            return acc;
+        }
+        let (l, r) = terms.split_at(terms.len() / 2);
+        let (a, b) = (self.sum(l), self.sum(r));
+        self.expr.add(Mat::Add([a, b]))
+    }
+
     fn add(&mut self, id: NodeId) -> Id {
         if let Some(&e) = self.memo.get(&id) {
             return e;
@@ -97,8 +116,21 @@ impl Convert<'_> {
         let k = node.kids.clone();
         let e = match &node.op {
             Op::Add => {
-                let (a, b) = (self.add(k[0]), self.add(k[1]));
-                self.expr.add(Mat::Add([a, b]))
+                // The terms of the whole sum, in order (iteratively: a sum of
+                // thousands of terms nests that deep in the graph).
+                let mut leaves = Vec::new();
+                let mut stack = vec![id];
+                while let Some(x) = stack.pop() {
+                    if *self.g.op(x) == Op::Add {
+                        let kx = self.g.kids(x);
+                        stack.push(kx[1]);
+                        stack.push(kx[0]);
+                    } else {
+                        leaves.push(x);
+                    }
+                }
+                let terms: Vec<Id> = leaves.into_iter().map(|l| self.add(l)).collect();
+                self.sum(&terms)
             }
             Op::Mul => {
                 let (a, b) = (self.add(k[0]), self.add(k[1]));
@@ -206,11 +238,50 @@ fn build(
 }
 
 fn back(g: &mut Graph, expr: &RecExpr<Mat>, atoms: &HashMap<Symbol, NodeId>) -> Result<NodeId> {
-    let mut ids: Vec<NodeId> = Vec::with_capacity(expr.as_ref().len());
-    for node in expr.as_ref() {
+    let nodes = expr.as_ref();
+    // A sum is rebuilt whole, its terms collected through the nested `+`
+    // nodes, so n terms cost O(n): a `+` used only inside other sums is
+    // not built on its own.
+    let is_add = |i: Id| matches!(nodes[usize::from(i)], Mat::Add(_));
+    let mut in_sum_only = vec![false; nodes.len()];
+    let mut elsewhere = vec![false; nodes.len()];
+    for n in nodes {
+        let inside = matches!(n, Mat::Add(_));
+        for &c in n.children() {
+            if inside && is_add(c) {
+                in_sum_only[usize::from(c)] = true;
+            } else {
+                elsewhere[usize::from(c)] = true;
+            }
+        }
+    }
+    let mut ids: Vec<NodeId> = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
         let c = |i: &Id| ids[usize::from(*i)];
         let id = match node {
-            Mat::Add([a, b]) => g.add(c(a), c(b)),
+            Mat::Add(_) if in_sum_only[i] && !elsewhere[i] && i + 1 != nodes.len() => {
+                // Never read: its parent sum collects its terms.
+                usize::MAX
+            }
+            Mat::Add(_) => {
+                let mut terms = Vec::new();
+                let mut stack = vec![Id::from(i)];
+                while let Some(x) = stack.pop() {
+                    match &nodes[usize::from(x)] {
+                        Mat::Add([a, b]) => {
+                            stack.push(*b);
+                            stack.push(*a);
+                        }
+                        _ => terms.push((Q::one(), ids[usize::from(x)])),
+                    }
+                }
+                let shape = terms
+                    .iter()
+                    .map(|&(_, t)| g.shape(t).clone())
+                    .find(|s| !s.is_scalar())
+                    .unwrap_or_else(crate::core::shape::Shape::scalar);
+                g.sum_terms(&terms, &shape)
+            }
             Mat::Mul([a, b]) => g.mul(c(a), c(b)),
             Mat::Had([a, b]) => g.had(c(a), c(b)),
             Mat::Kron([a, b]) => g.kron(c(a), c(b)),

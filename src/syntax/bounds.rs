@@ -8,13 +8,13 @@ use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::core::span::Span;
 
 /// Largest accepted document, in bytes.
-pub const MAX_INPUT: usize = 64 * 1024;
+pub const MAX_INPUT: usize = 1024 * 1024;
 /// Deepest accepted bracket nesting.
 pub const MAX_NESTING: usize = 64;
 /// Most accepted LaTeX commands (each may open a level of nesting).
-pub const MAX_COMMANDS: usize = 4096;
+pub const MAX_COMMANDS: usize = 65_536;
 /// Largest expression tree depth after parsing.
-pub const MAX_DEPTH: usize = 200;
+pub const MAX_DEPTH: usize = 10_000;
 /// Parser steps allowed per input byte before giving up (pathological
 /// backtracking, such as runs of `|` that could each open or close a
 /// determinant). Real documents take at most about 55 steps per byte (the
