@@ -415,15 +415,7 @@ impl Problem {
         let atoms: std::collections::HashSet<Id> = d.named.iter().copied().collect();
         let mut roots = vec![d.answer];
         roots.extend(d.named.iter().map(|&a| self.graph.kids(a)[0]));
-        let mut order = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for &r in &roots {
-            for n in self.graph.postorder(r) {
-                if seen.insert(n) {
-                    order.push(n);
-                }
-            }
-        }
+        let order = self.graph.postorder_all(&roots);
         let mut uses: HashMap<Id, u64> = HashMap::new();
         for &r in &roots {
             *uses.entry(r).or_default() += 1;

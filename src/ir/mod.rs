@@ -227,9 +227,15 @@ impl Graph {
 
     /// Every node reachable from `root`, children before parents.
     pub fn postorder(&self, root: Id) -> Vec<Id> {
+        self.postorder_all(&[root])
+    }
+
+    /// The nodes under any of `roots`, each once, children first: one walk
+    /// (walking each root on its own would cost the graph's size per root).
+    pub fn postorder_all(&self, roots: &[Id]) -> Vec<Id> {
         let mut out = Vec::new();
         let mut seen = vec![false; self.nodes.len()];
-        let mut stack = vec![(root, false)];
+        let mut stack: Vec<(Id, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
         while let Some((id, done)) = stack.pop() {
             if done {
                 out.push(id);

@@ -115,16 +115,29 @@ impl<'a> Evaluator<'a> {
 
     /// The value of node `id`.
     pub fn eval(&mut self, id: Id) -> Result<M> {
-        // Iterative over the postorder so deep graphs cannot overflow the stack.
-        for n in self.g.postorder(id) {
-            if self.memo.contains_key(&n) {
+        // Iterative, children first, so deep graphs cannot overflow the
+        // stack; the walk stops at values already known, so evaluating many
+        // nodes of one graph costs the graph once, not once per node.
+        let mut stack = vec![(id, false)];
+        let mut seen = std::collections::HashSet::new();
+        while let Some((n, done)) = stack.pop() {
+            if done {
+                let v = self.eval_node(n)?;
+                if v.iter().any(|x| !x.is_finite()) {
+                    return Err(domain("a value is not finite on this instance"));
+                }
+                self.memo.insert(n, v);
                 continue;
             }
-            let v = self.eval_node(n)?;
-            if v.iter().any(|x| !x.is_finite()) {
-                return Err(domain("a value is not finite on this instance"));
+            if self.memo.contains_key(&n) || !seen.insert(n) {
+                continue;
             }
-            self.memo.insert(n, v);
+            stack.push((n, true));
+            for &k in self.g.kids(n).iter().rev() {
+                if !self.memo.contains_key(&k) && !seen.contains(&k) {
+                    stack.push((k, false));
+                }
+            }
         }
         self.memo
             .get(&id)

@@ -54,39 +54,39 @@ pub fn to_text(g: &mut Graph, id: Id) -> String {
     .0
 }
 
-/// The named adjoints node `id` uses (directly or through each other), each
-/// after the ones its value uses.
-pub fn named_adjoints(g: &Graph, id: Id) -> Vec<Id> {
-    g.postorder(id)
-        .into_iter()
-        .filter(|&n| matches!(g.op(n), Op::Def(name) if name.adjoint_parts().is_some()))
-        .collect()
-}
-
 /// LaTeX of an answer: node `id`, then the adjoints it names,
 /// `… \quad \text{where} \quad \frac{\partial f}{\partial z_2} = …`.
 pub fn answer_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
-    let mut out = to_latex(g, id, t);
-    for (i, n) in named_adjoints(g, id).into_iter().enumerate() {
-        let sep = if i == 0 {
-            " \\quad \\text{where} \\quad "
-        } else {
-            ", \\quad "
-        };
-        let body = g.kids(n)[0];
-        let (name, value) = (to_latex(g, n, t), to_latex(g, body, t));
-        out.push_str(&format!("{sep}{name} = {value}"));
-    }
-    out
+    answer(
+        g,
+        id,
+        Style::Latex(t),
+        (" \\quad \\text{where} \\quad ", ", \\quad "),
+    )
 }
 
 /// Unicode text of an answer: node `id`, then the adjoints it names.
 pub fn answer_text(g: &mut Graph, id: Id) -> String {
-    let mut out = to_text(g, id);
-    for (i, n) in named_adjoints(g, id).into_iter().enumerate() {
-        let sep = if i == 0 { "  where " } else { ", " };
+    answer(g, id, Style::Text, ("  where ", ", "))
+}
+
+/// An answer and its named adjoints in one notation. One walk finds the
+/// adjoints and whether sizes are needed (a walk per adjoint would cost the
+/// graph's size each: quadratic in a chain of a thousand definitions).
+fn answer(g: &mut Graph, id: Id, style: Style, (first, next): (&str, &str)) -> String {
+    let below = printed(g, id, true);
+    let p = Printer {
+        style,
+        sized: below.iter().any(|&n| sizes_needed_by(g.op(n))),
+    };
+    let mut out = p.expr(g, id).0;
+    let named = below
+        .into_iter()
+        .filter(|&n| matches!(g.op(n), Op::Def(name) if name.adjoint_parts().is_some()));
+    for (i, n) in named.collect::<Vec<_>>().into_iter().enumerate() {
+        let sep = if i == 0 { first } else { next };
         let body = g.kids(n)[0];
-        let (name, value) = (to_text(g, n), to_text(g, body));
+        let (name, value) = (p.expr(g, n).0, p.expr(g, body).0);
         out.push_str(&format!("{sep}{name} = {value}"));
     }
     out
@@ -101,12 +101,50 @@ struct Printer {
 
 /// Whether the expression at `id` needs sized identities.
 fn needs_sizes(g: &Graph, id: Id) -> bool {
-    g.postorder(id).into_iter().any(|n| {
-        matches!(
-            g.op(n),
-            Op::Kron | Op::Vec | Op::Unvec | Op::Commutation(..) | Op::KronL | Op::KronR
-        )
-    })
+    printed(g, id, false)
+        .into_iter()
+        .any(|n| sizes_needed_by(g.op(n)))
+}
+
+/// The nodes printing `id` writes, children first: a defined name is
+/// written as its name, so its body is not walked (a name's printed length
+/// is asked of every name, and its body may be a chain of thousands);
+/// with `adjoints`, named adjoints' values are walked too (the where
+/// clause writes them).
+fn printed(g: &Graph, id: Id, adjoints: bool) -> Vec<Id> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(id, false)];
+    while let Some((n, done)) = stack.pop() {
+        if done {
+            out.push(n);
+            continue;
+        }
+        if !seen.insert(n) {
+            continue;
+        }
+        stack.push((n, true));
+        let walk = match g.op(n) {
+            Op::Def(name) => adjoints && name.adjoint_parts().is_some(),
+            _ => true,
+        };
+        if walk {
+            for &k in g.kids(n).iter().rev() {
+                if !seen.contains(&k) {
+                    stack.push((k, false));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Operators beside which a bare `I` could be read back at another size.
+fn sizes_needed_by(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Kron | Op::Vec | Op::Unvec | Op::Commutation(..) | Op::KronL | Op::KronR
+    )
 }
 
 fn sup_digits(s: &str) -> String {
