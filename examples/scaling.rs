@@ -21,7 +21,9 @@ fn main() {
 }
 
 fn table() {
-    println!("| family | size | time (ms, best of 3) | graph nodes | e-graph nodes | answer (bytes) |");
+    println!(
+        "| family | size | time (ms, best of 3) | graph nodes | e-graph nodes | answer (bytes) |"
+    );
     println!("|---|---|---|---|---|---|");
     let mut fits = Vec::new();
     let mut families = FAMILIES.to_vec();

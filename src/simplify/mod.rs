@@ -397,14 +397,32 @@ pub fn provably_equal(g: &mut Graph, a: NodeId, b: NodeId, limits: &Limits) -> b
     runner.egraph.analysis.unsound.is_none() && runner.egraph.find(ra) == runner.egraph.find(rb)
 }
 
-/// The rewrite rules that take `from` to `to`, in order (egg's explanation),
-/// or `None` when the rules alone do not connect them (the graph's canonical
-/// form did the work).
-pub fn explain(g: &mut Graph, from: NodeId, to: NodeId, limits: &Limits) -> Option<Vec<String>> {
+/// Largest pair of expressions (in e-nodes) whose simplification is traced
+/// rule by rule: egg's explanations grow much faster than the e-graph (a
+/// product of 300 factors took a minute), so beyond it none is given.
+pub const MAX_EXPLAINED: usize = 600;
+
+/// What [`explain`] found.
+pub enum Explanation {
+    /// The rewrite rules that take `from` to `to`, in order.
+    Rules(Vec<String>),
+    /// The rules alone do not connect them (the graph's canonical form did
+    /// the work).
+    Canonical,
+    /// Too large to trace: the two expressions' size in e-nodes.
+    TooLarge(usize),
+}
+
+/// The rewrite rules that take `from` to `to`, in order (egg's explanation).
+pub fn explain(g: &mut Graph, from: NodeId, to: NodeId, limits: &Limits) -> Explanation {
     if from == to {
-        return Some(Vec::new());
+        return Explanation::Rules(Vec::new());
     }
     let (eg, classes, exprs, _) = build(g, &[from, to], true, limits);
+    let size: usize = exprs.iter().map(|e| e.as_ref().len()).sum();
+    if size > MAX_EXPLAINED {
+        return Explanation::TooLarge(size);
+    }
     let (a, b) = (classes[0], classes[1]);
     let mut runner = run(
         runner(eg, limits).with_hook(move |r| {
@@ -417,7 +435,7 @@ pub fn explain(g: &mut Graph, from: NodeId, to: NodeId, limits: &Limits) -> Opti
         rules::all_once(),
     );
     if runner.egraph.find(a) != runner.egraph.find(b) {
-        return None;
+        return Explanation::Canonical;
     }
     let mut exp = runner.explain_equivalence(&exprs[0], &exprs[1]);
     let mut names = Vec::new();
@@ -435,5 +453,5 @@ pub fn explain(g: &mut Graph, from: NodeId, to: NodeId, limits: &Limits) -> Opti
     for t in exp.make_flat_explanation() {
         walk(t, &mut names);
     }
-    Some(names)
+    Explanation::Rules(names)
 }

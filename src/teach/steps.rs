@@ -11,7 +11,7 @@ use crate::diff::local;
 use crate::ir::{Graph, Id};
 use crate::print::{to_latex, to_text};
 use crate::problem::{Kind, Problem, Question};
-use crate::simplify::{explain, rules::cite};
+use crate::simplify::{explain, rules::cite, Explanation, MAX_EXPLAINED};
 use crate::syntax::ast::{Name, NameKind};
 use num_traits::One;
 use std::collections::{BTreeSet, HashMap};
@@ -539,8 +539,8 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     let mut simplification = Vec::new();
     let limits = p.limits.clone();
     match explain(&mut g, from, answer.id, &limits) {
-        Some(rules) if rules.is_empty() => {}
-        Some(rules) => {
+        Explanation::Rules(rules) if rules.is_empty() => {}
+        Explanation::Rules(rules) => {
             for r in rules {
                 let c = cite(&r);
                 let latex_cite = c.replace('∘', "$\\circ$").replace('⊗', "$\\otimes$").replace('×', "$\\times$");
@@ -552,7 +552,13 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
                 });
             }
         }
-        None => simplification.push(Line {
+        Explanation::TooLarge(size) => simplification.push(Line {
+            latex: format!("\\text{{the rules used are not traced: the expressions have {size} nodes, over the bound of {MAX_EXPLAINED}}}"),
+            text: format!("the rules used are not traced: the expressions have {size} nodes, over the bound of {MAX_EXPLAINED}"),
+            cites: None,
+            cites_latex: None,
+        }),
+        Explanation::Canonical => simplification.push(Line {
             latex: "canonical form".into(),
             text: "canonical form".into(),
             cites: Some("transposes pushed to the leaves, scalars in front, like terms collected, A^{-1} A = I".into()),
