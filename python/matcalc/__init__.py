@@ -222,12 +222,35 @@ class Problem:
     def grade(self, answer: str, wrt: Optional[str] = None, of: Optional[str] = None) -> Verdict:
         """Judge a student's ``answer`` (LaTeX) against the derived one.
 
-        Raises ParseError for an unparsable answer and UnknownNameError for
-        an answer that uses a name the problem does not have; a shape
-        mismatch is a verdict.
+        Raises ParseError for an answer that does not parse; every other
+        answer gets a Verdict. A shape mismatch is the verdict ``"shape
+        mismatch"``; an answer using a name the problem does not have is
+        ``"not equivalent"``, decided by ``"names"``, the diagnosis naming it.
         """
-        doc, _ = self._native.grade(answer, wrt=wrt, of=of)
+        try:
+            doc, _ = self._native.grade(answer, wrt=wrt, of=of)
+        except UnknownNameError as e:
+            if e.line is None:
+                raise  # the question's names (wrt, of), not the answer's
+            return Verdict(
+                {
+                    "verdict": "not equivalent",
+                    "method": "names",
+                    "diagnosis": e.message,
+                    "expected": self._expected(wrt, of),
+                    "notes": [],
+                    "max_abs_diff": None,
+                }
+            )
         return Verdict(_json.loads(doc))
+
+    def _expected(self, wrt: Optional[str], of: Optional[str]) -> str:
+        """The derived answer ``grade`` compares with, in LaTeX."""
+        answers = self.grad(wrt=wrt, of=of)
+        if isinstance(answers, Answer):
+            return answers.latex
+        matching = [a for a in answers if of is None or a.of == of]
+        return matching[0].latex if matching else ""
 
     def steps(
         self, wrt: Optional[str] = None, of: Optional[str] = None, format: str = "markdown"

@@ -222,9 +222,11 @@ def test_grade_raises_for_an_unreadable_answer():
     assert e.value.kind == "parse"
     assert e.value.line == 1 and e.value.column is not None
     assert "<answer>" in str(e.value)
-    with pytest.raises(matcalc.UnknownNameError) as e:
-        p.grade(r"V x x^T")
-    assert e.value.kind == "name"
+    # A name the problem does not have is a verdict, not an exception.
+    v = p.grade(r"V x x^T")
+    assert not v and v.verdict == "not equivalent" and v.method == "names"
+    assert "V" in v.diagnosis
+    assert v.expected == p.grad(wrt="W").latex
 
 
 def test_module_level_shortcuts():
