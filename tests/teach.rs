@@ -157,7 +157,7 @@ fn derivations_of_the_homework() {
                 assert!(
                     s.local
                         .iter()
-                        .any(|l| l.cites.as_deref().is_some_and(|c| c.contains("eq. 43"))),
+                        .any(|l| l.cites.as_deref().is_some_and(|c| c.contains("eq. 44"))),
                     "the transpose path's local gradient"
                 );
                 assert_eq!(s.sum.latex, s.answer.latex);
@@ -169,7 +169,7 @@ fn derivations_of_the_homework() {
                     .filter_map(|l| l.cites.clone())
                     .collect();
                 assert!(cites.contains("eq. 57"), "log-determinant identity");
-                assert!(cites.contains("eq. 39"), "inverse identity");
+                assert!(cites.contains("eq. 40"), "inverse identity");
             }
             _ => {
                 let w1 = all.iter().find(|s| s.wrt == "W_1").expect("W_1");

@@ -252,37 +252,37 @@ impl Op {
             Op::Var(_) | Op::Def(_) | Op::Const(_) | Op::Upstream(_) => return None,
             Op::Identity | Op::Ones | Op::Zero | Op::Commutation(..) => return None,
             Op::Add => cite(
-                "∂(X + Y) = ∂X + ∂Y (eq. 34)",
-                r"\partial(X + Y) = \partial X + \partial Y \text{ (eq. 34)}",
+                "∂(X + Y) = ∂X + ∂Y (eq. 35)",
+                r"\partial(X + Y) = \partial X + \partial Y \text{ (eq. 35)}",
             ),
             Op::Mul => cite(
-                "∂(XY) = (∂X)Y + X(∂Y) (eq. 36), so ∂tr(G^T A X B)/∂X = A^T G B^T (eq. 102)",
-                r"\partial(XY) = (\partial X)Y + X(\partial Y) \text{ (eq. 36)}",
+                "∂(XY) = (∂X)Y + X(∂Y) (eq. 37), so ∂tr(G^T A X B)/∂X = A^T G B^T (eq. 101)",
+                r"\partial(XY) = (\partial X)Y + X(\partial Y) \text{ (eq. 37)}",
             ),
             Op::Had => cite(
-                "∂(X ∘ Y) = (∂X) ∘ Y + X ∘ (∂Y) (eq. 37)",
-                r"\partial(X \circ Y) = (\partial X) \circ Y + X \circ (\partial Y) \text{ (eq. 37)}",
+                "∂(X ∘ Y) = (∂X) ∘ Y + X ∘ (∂Y) (eq. 38)",
+                r"\partial(X \circ Y) = (\partial X) \circ Y + X \circ (\partial Y) \text{ (eq. 38)}",
             ),
             Op::Kron => cite(
-                "∂(X ⊗ Y) = (∂X) ⊗ Y + X ⊗ (∂Y) (eq. 38)",
-                r"\partial(X \otimes Y) = (\partial X) \otimes Y + X \otimes (\partial Y) \text{ (eq. 38)}",
+                "∂(X ⊗ Y) = (∂X) ⊗ Y + X ⊗ (∂Y) (eq. 39)",
+                r"\partial(X \otimes Y) = (\partial X) \otimes Y + X \otimes (\partial Y) \text{ (eq. 39)}",
             ),
             Op::Transpose => cite(
-                "∂(X^T) = (∂X)^T (eq. 43)",
-                r"\partial(X^T) = (\partial X)^T \text{ (eq. 43)}",
+                "∂(X^T) = (∂X)^T (eq. 44)",
+                r"\partial(X^T) = (\partial X)^T \text{ (eq. 44)}",
             ),
             Op::Inv => cite(
-                "∂(X^{-1}) = -X^{-1}(∂X)X^{-1} (eq. 39), so -X^{-T} G X^{-T} (eq. 61)",
-                r"\partial(X^{-1}) = -X^{-1}(\partial X)X^{-1} \text{ (eq. 39)}",
+                "∂(X^{-1}) = -X^{-1}(∂X)X^{-1} (eq. 40), so -X^{-T} G X^{-T} (eq. 61)",
+                r"\partial(X^{-1}) = -X^{-1}(\partial X)X^{-1} \text{ (eq. 40)}",
             ),
             Op::MatPow(_) => cite(
-                "∂(X^k) = Σ_r X^r (∂X) X^{k-1-r} (eq. 36 repeated; eq. 89)",
-                r"\partial(X^k) = \textstyle\sum_r X^r (\partial X) X^{k-1-r} \text{ (eq. 89)}",
+                "∂(X^k) = Σ_r X^r (∂X) X^{k-1-r} (eq. 37, k - 1 times)",
+                r"\partial(X^k) = \textstyle\sum_r X^r (\partial X) X^{k-1-r} \text{ (eq. 37, } k - 1 \text{ times)}",
             ),
             Op::Pow(_) => cite("d(x^q) = q x^{q-1} dx", r"d(x^q) = q x^{q-1} dx"),
             Op::Trace => cite(
-                "∂tr(X)/∂X = I (eq. 100)",
-                r"\partial \mathrm{tr}(X) / \partial X = I \text{ (eq. 100)}",
+                "∂tr(X)/∂X = I (eq. 99)",
+                r"\partial \mathrm{tr}(X) / \partial X = I \text{ (eq. 99)}",
             ),
             Op::Det => cite(
                 "∂det(X)/∂X = det(X) X^{-T} (eq. 49)",
@@ -335,12 +335,12 @@ impl Op {
                 r"\partial\, \mathrm{logsumexp}(z) / \partial z = \mathrm{softmax}(z)",
             ),
             Op::KronL => cite(
-                "kronl is linear in G and in B (eq. 38 contracted)",
-                r"\mathrm{kronl}\text{ is bilinear (eq. 38)}",
+                "kronl is linear in G and in B (eq. 39 contracted)",
+                r"\mathrm{kronl}\text{ is bilinear (eq. 39)}",
             ),
             Op::KronR => cite(
-                "kronr is linear in A and in G (eq. 38 contracted)",
-                r"\mathrm{kronr}\text{ is bilinear (eq. 38)}",
+                "kronr is linear in A and in G (eq. 39 contracted)",
+                r"\mathrm{kronr}\text{ is bilinear (eq. 39)}",
             ),
         })
     }

@@ -4,7 +4,7 @@
 use super::*;
 
 /// `⟨a, b⟩`: the scalar gradient of a scaling `a · B` in `a` is `tr(G^T B)`
-/// (eq. 100–101), written `G^T b` for vectors.
+/// (eq. 100), written `G^T b` for vectors.
 fn inner(g: &mut Graph, gt: Id, b: Id) -> Id {
     let gtt = g.t(gt);
     let p = g.mul(gtt, b);
@@ -25,7 +25,7 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
     let out: Id = match &node.op {
         // A defined name passes its adjoint to its body.
         Op::Def(_) => gt,
-        // eq. 34, ∂(X + Y) = ∂X + ∂Y; a broadcast scalar collects every entry.
+        // eq. 35, ∂(X + Y) = ∂X + ∂Y; a broadcast scalar collects every entry.
         Op::Add => {
             if g.is_scalar(kid) && !g.is_scalar(id) {
                 g.sum(gt)
@@ -33,7 +33,7 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
                 gt
             }
         }
-        // eq. 36, ∂(XY) = (∂X)Y + X(∂Y); hence ∂tr(G^T A X)/∂X = A^T G (eq. 69–71).
+        // eq. 37, ∂(XY) = (∂X)Y + X(∂Y); hence ∂tr(G^T A X)/∂X = A^T G (eq. 101).
         Op::Mul => {
             let (a, b) = (node.kids[0], node.kids[1]);
             let (sa, sb) = (g.is_scalar(a), g.is_scalar(b));
@@ -54,12 +54,12 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
                 }
             }
         }
-        // eq. 37, ∂(X ∘ Y) = (∂X) ∘ Y + X ∘ (∂Y): local factor first, then the adjoint.
+        // eq. 38, ∂(X ∘ Y) = (∂X) ∘ Y + X ∘ (∂Y): local factor first, then the adjoint.
         Op::Had => {
             let other = node.kids[1 - i];
             g.had(other, gt)
         }
-        // eq. 38, ∂(X ⊗ Y) = (∂X) ⊗ Y + X ⊗ (∂Y), contracted block by block.
+        // eq. 39, ∂(X ⊗ Y) = (∂X) ⊗ Y + X ⊗ (∂Y), contracted block by block.
         Op::Kron => {
             let (a, b) = (node.kids[0], node.kids[1]);
             if i == 0 {
@@ -70,15 +70,15 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
                 g.op_node(Op::KronR, vec![a, gt], s)
             }
         }
-        // eq. 43, ∂(X^T) = (∂X)^T.
+        // eq. 44, ∂(X^T) = (∂X)^T.
         Op::Transpose => g.t(gt),
-        // eq. 39, ∂(X^{-1}) = -X^{-1}(∂X)X^{-1}; hence -X^{-T} G X^{-T} (eq. 61).
+        // eq. 40, ∂(X^{-1}) = -X^{-1}(∂X)X^{-1}; hence -X^{-T} G X^{-T} (eq. 61).
         Op::Inv => {
             let it = g.t(id);
             let p = g.mul_all(&[it, gt, it]);
             g.neg(p)
         }
-        // ∂(X^k) = Σ_r X^r (∂X) X^{k-1-r} (eq. 36 applied k-1 times; eq. 89 for the trace).
+        // ∂(X^k) = Σ_r X^r (∂X) X^{k-1-r} (eq. 37 applied k-1 times).
         Op::MatPow(k) => {
             let xt = g.t(kid);
             let mut terms = Vec::new();
@@ -96,7 +96,7 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
             let d = g.scale(p.clone(), pm1);
             g.had(d, gt)
         }
-        // eq. 100, ∂tr(X)/∂X = I.
+        // eq. 99, ∂tr(X)/∂X = I.
         Op::Trace => {
             let d = g.shape(kid).rows.clone();
             let eye = g.identity(&d);
