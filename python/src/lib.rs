@@ -3,6 +3,7 @@
 //! (docs/INTERFACE.md); `python/matcalc/__init__.py` turns that into
 //! Python objects. Errors become exceptions under `MatcalcError`.
 
+use clap::ValueEnum;
 use matcalc::cli::{
     CheckArgs, CheckFormat, Common, GradArgs, GradFormat, GradeArgs, GradeClassFormat, GradeFormat,
     GraphArgs, GraphFormat, Outcome, Session, StepsArgs, StepsFormat, Transpose,
@@ -94,6 +95,21 @@ fn engine<T: Send>(f: impl FnOnce() -> matcalc::Result<T> + Send) -> matcalc::Re
                 "matcalc crashed; please report this input",
             )),
         }
+    })
+}
+
+/// A `--format` value by its CLI name (`markdown`, `json`, …), or a
+/// ValueError listing the names `what` accepts.
+fn format_named<T: ValueEnum>(name: &str, what: &str) -> PyResult<T> {
+    T::from_str(name, false).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        PyValueError::new_err(format!(
+            "{what} format must be one of {}, not {name:?}",
+            names.join(", ")
+        ))
     })
 }
 
@@ -241,19 +257,8 @@ impl NativeProblem {
         wrt: Option<String>,
         of: Option<String>,
     ) -> PyResult<String> {
-        let format = match format {
-            "latex" => StepsFormat::Latex,
-            "markdown" => StepsFormat::Markdown,
-            "text" => StepsFormat::Text,
-            "json" => StepsFormat::Json,
-            f => {
-                return Err(PyValueError::new_err(format!(
-                    "steps format must be latex, markdown, text or json, not {f:?}"
-                )))
-            }
-        };
         let args = StepsArgs {
-            format,
+            format: format_named::<StepsFormat>(format, "steps")?,
             common: common(wrt, of, "T", 1)?,
         };
         Ok(self.run(py, move |s| s.steps(&args))?.0)
@@ -268,18 +273,8 @@ impl NativeProblem {
         wrt: Option<String>,
         of: Option<String>,
     ) -> PyResult<String> {
-        let format = match format {
-            "dot" => GraphFormat::Dot,
-            "svg" => GraphFormat::Svg,
-            "json" => GraphFormat::Json,
-            f => {
-                return Err(PyValueError::new_err(format!(
-                    "graph format must be dot, svg or json, not {f:?}"
-                )))
-            }
-        };
         let args = GraphArgs {
-            format,
+            format: format_named::<GraphFormat>(format, "graph")?,
             common: common(wrt, of, "T", 1)?,
         };
         Ok(self.run(py, move |s| s.graph(&args))?.0)
@@ -289,16 +284,7 @@ impl NativeProblem {
 /// `grade-class --format FORMAT` on gradebook text: (report, exit status).
 #[pyfunction]
 fn grade_class(py: Python<'_>, gradebook: String, format: &str) -> PyResult<(String, i32)> {
-    let format = match format {
-        "markdown" => GradeClassFormat::Markdown,
-        "csv" => GradeClassFormat::Csv,
-        "json" => GradeClassFormat::Json,
-        f => {
-            return Err(PyValueError::new_err(format!(
-                "grade_class format must be json, markdown or csv, not {f:?}"
-            )))
-        }
-    };
+    let format = format_named::<GradeClassFormat>(format, "grade_class")?;
     let book = &gradebook;
     match py.detach(move || engine(move || matcalc::cli::grade_class(book, format))) {
         Ok(o) => Ok((o.stdout, o.code)),
