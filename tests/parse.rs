@@ -78,3 +78,17 @@ fn valid_fixtures() {
         });
     }
 }
+
+/// A norm whose argument holds a norm prints with parentheses inside the
+/// bars, and the printed answer reads back as itself (found by the
+/// differential tester: `\|\|v\| C q\|` paired its bars the other way).
+#[test]
+fn a_norm_inside_a_norm_reads_back() {
+    let doc = "v \\in \\mathbb{R}^{n}\nq \\in \\mathbb{R}^{m}\nC \\in \\mathbb{R}^{p \\times m}\nL = \\lVert (C * q) \\lVert v \\rVert \\rVert^{-1}\n\\frac{\\partial L}{\\partial C}\n";
+    let (out, err, code) = common::run(&["grad", "-"], Some(doc));
+    assert_eq!(code, 0, "{err}");
+    let answer = out.split_once(" = ").map(|(_, a)| a.trim()).unwrap_or("");
+    assert!(answer.contains("\\|(\\|v\\|"), "{answer}");
+    let (_, err, code) = common::run(&["grade", "-", "--answer", answer], Some(doc));
+    assert_eq!(code, 0, "{err}");
+}

@@ -561,6 +561,14 @@ impl Printer {
                 let frob =
                     !g.shape(k).is_vector() && !g.is_scalar(k) && g.shape(k).cols != Dim::One;
                 let sq = node.op == Op::NormSq;
+                // A norm inside a norm's bars is parenthesised: `\|\|v\| C q\|`
+                // would read back with its bars paired the other way.
+                let inner = if self.latex() { "\\|" } else { "‖" };
+                let a = if a.contains(inner) {
+                    format!("({a})")
+                } else {
+                    a
+                };
                 if self.latex() {
                     let sub = if frob { "_F" } else { "" };
                     let s = format!("\\|{a}\\|{sub}{}", if sq { "^2" } else { "" });
