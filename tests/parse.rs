@@ -92,3 +92,18 @@ fn a_norm_inside_a_norm_reads_back() {
     let (_, err, code) = common::run(&["grade", "-", "--answer", answer], Some(doc));
     assert_eq!(code, 0, "{err}");
 }
+
+/// Inside a reduction to a scalar (here `\mathrm{sum}`) nothing fixes the
+/// outer length of a ones vector, so it prints with its size and the answer
+/// reads back as itself (found by the differential tester: a bare
+/// `\mathbf{1}^T` read back at another length).
+#[test]
+fn ones_inside_a_sum_print_their_size() {
+    let doc = "B \\in \\mathbb{R}^{m \\times p}\n\\alpha \\in \\mathbb{R}_{+}\nY \\in \\mathbb{R}^{p \\times n}\nL = \\mathrm{sum}(B (Y + \\alpha))\n\\frac{\\partial L}{\\partial \\alpha}\n";
+    let (out, err, code) = common::run(&["grad", "-"], Some(doc));
+    assert_eq!(code, 0, "{err}");
+    let answer = out.split_once(" = ").map(|(_, a)| a.trim()).unwrap_or("");
+    assert!(answer.contains("\\mathbf{1}_{n}"), "{answer}");
+    let (out, err, code) = common::run(&["grade", "-", "--answer", answer], Some(doc));
+    assert_eq!(code, 0, "{out}{err}");
+}

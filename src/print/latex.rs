@@ -39,6 +39,7 @@ pub fn to_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
     Printer {
         style: Style::Latex(t),
         sized: needs_sizes(g, id),
+        ones_sized: false,
     }
     .expr(g, id)
     .0
@@ -49,6 +50,7 @@ pub fn to_text(g: &mut Graph, id: Id) -> String {
     Printer {
         style: Style::Text,
         sized: needs_sizes(g, id),
+        ones_sized: false,
     }
     .expr(g, id)
     .0
@@ -78,6 +80,7 @@ fn answer(g: &mut Graph, id: Id, style: Style, (first, next): (&str, &str)) -> S
     let p = Printer {
         style,
         sized: below.iter().any(|&n| sizes_needed_by(g.op(n))),
+        ones_sized: false,
     };
     let mut out = p.expr(g, id).0;
     let named = below
@@ -97,6 +100,9 @@ struct Printer {
     /// Identities carry their size (`I_{n}`): in Kronecker products and
     /// vecs a bare `I` could be read back at another size.
     sized: bool,
+    /// Ones vectors carry their size: inside a reduction to a scalar
+    /// nothing outside fixes the outer length of a `\mathbf{1}`.
+    ones_sized: bool,
 }
 
 /// Whether the expression at `id` needs sized identities.
@@ -377,7 +383,10 @@ impl Printer {
                 match node.shape.rows.subscript() {
                     // Sized where a bare one could be read back at another
                     // size, as identities are.
-                    Some(s) if self.sized && s.chars().any(|c| c.is_ascii_alphabetic()) => {
+                    Some(s)
+                        if (self.sized || self.ones_sized)
+                            && s.chars().any(|c| c.is_ascii_alphabetic()) =>
+                    {
                         if self.latex() {
                             (format!("{ones}_{{{s}}}"), ATOM)
                         } else {
@@ -536,12 +545,12 @@ impl Printer {
                 }
             }
             Op::Trace | Op::Det => {
-                let a = self.expr(g, kid(0)).0;
+                let a = self.reduced(g, kid(0));
                 let f = self.spelled(&node.op);
                 self.call(f, a)
             }
             Op::LogDet => {
-                let a = self.expr(g, kid(0)).0;
+                let a = self.reduced(g, kid(0));
                 // A bar inside bars does not read back (the grammar closes
                 // `|…|` at the first bare bar): the inner one is `\det(…)`.
                 let bare_bar = a
@@ -557,7 +566,7 @@ impl Printer {
             }
             Op::Norm | Op::NormSq => {
                 let k = kid(0);
-                let a = self.expr(g, k).0;
+                let a = self.reduced(g, k);
                 let frob =
                     !g.shape(k).is_vector() && !g.is_scalar(k) && g.shape(k).cols != Dim::One;
                 let sq = node.op == Op::NormSq;
@@ -598,13 +607,12 @@ impl Printer {
                 let n = self.name(f);
                 self.call(&n, a)
             }
-            Op::Sum
-            | Op::Diag
-            | Op::DiagPart
-            | Op::Vec
-            | Op::Unvec
-            | Op::Softmax
-            | Op::LogSumExp => {
+            Op::Sum | Op::LogSumExp => {
+                let a = self.reduced(g, kid(0));
+                let f = self.spelled(&node.op);
+                self.call(f, a)
+            }
+            Op::Diag | Op::DiagPart | Op::Vec | Op::Unvec | Op::Softmax => {
                 let a = self.expr(g, kid(0)).0;
                 let f = self.spelled(&node.op);
                 self.call(f, a)
@@ -616,6 +624,20 @@ impl Printer {
                 (format!("{f}({a}, {b})"), ATOM)
             }
         }
+    }
+
+    /// The argument of a reduction to a scalar (sum, trace, determinant,
+    /// norm): nothing outside fixes its outer sizes, so its ones vectors
+    /// carry their size (`\mathrm{sum}(B^T \mathbf{1} \mathbf{1}_{n}^T)`;
+    /// a bare `\mathbf{1}^T` there would read back at any length).
+    fn reduced(&self, g: &mut Graph, id: Id) -> String {
+        Printer {
+            style: self.style,
+            sized: self.sized,
+            ones_sized: true,
+        }
+        .expr(g, id)
+        .0
     }
 
     /// A term of a sum: its sign and its unsigned body.
