@@ -79,18 +79,28 @@ fn valid_fixtures() {
     }
 }
 
+/// The one answer of `doc`, after checking that it grades equivalent to
+/// itself when read back (the printed text means what was derived).
+fn answer_reading_back(doc: &str) -> String {
+    let (out, err, code) = common::run(&["grad", "-"], Some(doc));
+    assert_eq!(code, 0, "{err}");
+    let answer = out
+        .split_once(" = ")
+        .map(|(_, a)| a.trim().to_string())
+        .unwrap_or_default();
+    let (out, err, code) = common::run(&["grade", "-", "--answer", &answer], Some(doc));
+    assert_eq!(code, 0, "{answer}: {out}{err}");
+    answer
+}
+
 /// A norm whose argument holds a norm prints with parentheses inside the
 /// bars, and the printed answer reads back as itself (found by the
 /// differential tester: `\|\|v\| C q\|` paired its bars the other way).
 #[test]
 fn a_norm_inside_a_norm_reads_back() {
     let doc = "v \\in \\mathbb{R}^{n}\nq \\in \\mathbb{R}^{m}\nC \\in \\mathbb{R}^{p \\times m}\nL = \\lVert (C * q) \\lVert v \\rVert \\rVert^{-1}\n\\frac{\\partial L}{\\partial C}\n";
-    let (out, err, code) = common::run(&["grad", "-"], Some(doc));
-    assert_eq!(code, 0, "{err}");
-    let answer = out.split_once(" = ").map(|(_, a)| a.trim()).unwrap_or("");
+    let answer = answer_reading_back(doc);
     assert!(answer.contains("\\|(\\|v\\|"), "{answer}");
-    let (_, err, code) = common::run(&["grade", "-", "--answer", answer], Some(doc));
-    assert_eq!(code, 0, "{err}");
 }
 
 /// Inside a reduction to a scalar (here `\mathrm{sum}`) nothing fixes the
@@ -100,10 +110,6 @@ fn a_norm_inside_a_norm_reads_back() {
 #[test]
 fn ones_inside_a_sum_print_their_size() {
     let doc = "B \\in \\mathbb{R}^{m \\times p}\n\\alpha \\in \\mathbb{R}_{+}\nY \\in \\mathbb{R}^{p \\times n}\nL = \\mathrm{sum}(B (Y + \\alpha))\n\\frac{\\partial L}{\\partial \\alpha}\n";
-    let (out, err, code) = common::run(&["grad", "-"], Some(doc));
-    assert_eq!(code, 0, "{err}");
-    let answer = out.split_once(" = ").map(|(_, a)| a.trim()).unwrap_or("");
+    let answer = answer_reading_back(doc);
     assert!(answer.contains("\\mathbf{1}_{n}"), "{answer}");
-    let (out, err, code) = common::run(&["grade", "-", "--answer", answer], Some(doc));
-    assert_eq!(code, 0, "{out}{err}");
 }
