@@ -232,7 +232,7 @@ fn build(
     for (a, b) in unions {
         eg.union(map[usize::from(a)], map[usize::from(b)]);
     }
-    eg.rebuild();
+    frozen(|| eg.rebuild());
     let classes = root_ids.iter().map(|r| map[usize::from(*r)]).collect();
     (eg, classes, standalone, atom_ids)
 }
@@ -327,16 +327,22 @@ fn runner(eg: EG, limits: &Limits) -> Runner<Mat, Facts> {
         .with_iter_limit(limits.iters)
 }
 
-/// Run `runner` on a clock that never advances. egg times its runs with
-/// `quanta`, whose global clock calibrates itself on first use (0.65 ms
-/// median, 200 ms at worst, per process); a frozen mock clock costs
-/// nothing, and egg's time limit, which would make the answer depend on
-/// the machine's load, can never be what stops a run.
-fn run(runner: Runner<Mat, Facts>, rules: &[egg::Rewrite<Mat, Facts>]) -> Runner<Mat, Facts> {
+/// Run `f` on a clock that never advances. egg times its runs and its
+/// rebuilds with `quanta`, whose global clock calibrates itself on first
+/// use (spinning on the system clock: 0.65 ms median, 200 ms at worst,
+/// half of a whole `grad` process); a frozen mock clock costs nothing, and
+/// egg's time limit, which would make the answer depend on the machine's
+/// load, can never be what stops a run. Every egg call that reads the
+/// clock goes through here.
+fn frozen<R>(f: impl FnOnce() -> R) -> R {
     thread_local! {
         static FROZEN: quanta::Clock = quanta::Clock::mock().0;
     }
-    FROZEN.with(|clock| quanta::with_clock(clock, || runner.run(rules)))
+    FROZEN.with(|clock| quanta::with_clock(clock, f))
+}
+
+fn run(runner: Runner<Mat, Facts>, rules: &[egg::Rewrite<Mat, Facts>]) -> Runner<Mat, Facts> {
+    frozen(|| runner.run(rules))
 }
 
 /// Simplify `id` (an answer) by the rule groups.
