@@ -556,6 +556,7 @@ fn failure(e: &Diagnostic, name: &str, src: &str, json_out: bool) -> (String, St
             &e.notes,
             source,
             e.position(src),
+            e.end_position(src),
         ))
     } else {
         String::new()
@@ -604,7 +605,14 @@ pub fn run(cli: &Cli) -> (String, String, i32) {
 /// message on standard error, and exit code 2.
 pub fn crashed(json: bool) -> (String, String, i32) {
     let message = "matcalc crashed; please report this input";
-    let doc = json::error(ErrorKind::Internal.name(), message, &[], "<input>", None);
+    let doc = json::error(
+        ErrorKind::Internal.name(),
+        message,
+        &[],
+        "<input>",
+        None,
+        None,
+    );
     let out = if json {
         json::to_string(&doc)
     } else {
@@ -645,6 +653,13 @@ where
         .map(|l| l.strip_prefix("error: ").unwrap_or(l))
         .collect::<Vec<_>>()
         .join(" ");
-    let doc = json::error(ErrorKind::Usage.name(), &message, &[], "<arguments>", None);
+    let doc = json::error(
+        ErrorKind::Usage.name(),
+        &message,
+        &[],
+        "<arguments>",
+        None,
+        None,
+    );
     Some(json::to_string(&doc))
 }

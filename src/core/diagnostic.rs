@@ -171,6 +171,14 @@ impl Diagnostic {
         self.main_span().map(|s| line_column(text, s.start))
     }
 
+    /// The 1-based (line, column) just past the main span's end, counted as
+    /// [`Diagnostic::position`] counts; `None` when the error has no place.
+    pub fn end_position(&self, src: &str) -> Option<(usize, usize)> {
+        let (_, text) = self.source("", src);
+        self.main_span()
+            .map(|s| line_column(text, s.end.max(s.start)))
+    }
+
     /// Render with a code frame over `src` (no colour, so output is stable).
     pub fn render(&self, source_name: &str, src: &str) -> String {
         use ariadne::{Config, Label, Report, ReportKind, Source};

@@ -136,17 +136,21 @@ pub fn error(
     notes: &[String],
     source: &str,
     position: Option<(usize, usize)>,
+    end: Option<(usize, usize)>,
 ) -> Value {
-    let (line, column) = match position {
+    let at = |p: Option<(usize, usize)>| match p {
         Some((l, c)) => (json!(l), json!(c)),
         None => (Value::Null, Value::Null),
     };
+    let ((line, column), (end_line, end_column)) = (at(position), at(end));
     versioned(json!({"error": {
         "kind": kind,
         "message": message,
         "notes": notes,
         "line": line,
         "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
         "source": source,
     }}))
 }
@@ -168,6 +172,7 @@ mod tests {
             &[],
             "<expr>",
             Some((2, 5)),
+            Some((2, 9)),
         );
         assert_eq!(v["error"]["line"], 2);
         assert_eq!(v["version"], 1);
