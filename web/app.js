@@ -51,13 +51,30 @@ async function call(args) {
   }
 }
 
+// Typesetting is for a reader: a formula longer than this (a 1000-layer
+// net's gradient) is shown as its LaTeX source, and a derivation with more
+// formulas than MAX_TYPESET_STEPS as its Markdown source. KaTeX would take
+// minutes on them and nobody reads them typeset.
+const MAX_TYPESET = 20000;
+const MAX_TYPESET_STEPS = 2000;
+
 function math(latex, display) {
+  if (latex.length > MAX_TYPESET) {
+    return `<pre class="untypeset" title="longer than ${MAX_TYPESET} characters: not typeset">${escapeHtml(latex)}</pre>`;
+  }
   return katex.renderToString(latex, { displayMode: display, throwOnError: false });
 }
+
+// Let the browser paint what is done before the next stage.
+const paint = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 // Markdown with TeX: the math is set aside before marked sees it (marked
 // would read `_` and `\\` as Markdown) and typeset afterwards.
 function markdownWithMath(md) {
+  const formulas = (md.match(/\$/g) || []).length / 2;
+  if (formulas > MAX_TYPESET_STEPS) {
+    return `<p>This derivation has ${Math.round(formulas)} formulas, more than this page typesets (limit: ${MAX_TYPESET_STEPS}); its Markdown source:</p><pre class="untypeset">${escapeHtml(md)}</pre>`;
+  }
   const parts = [];
   const held = md.replace(/\$\$([\s\S]+?)\$\$|\$([^$\n]+?)\$/g, (_, display, inline) => {
     parts.push(display !== undefined ? math(display, true) : math(inline, false));
@@ -164,8 +181,10 @@ async function derive(text, t0) {
   $("wrt").selectedIndex = doc.results.length - 1;
   $("notes").textContent = doc.notes.join(" ");
   document.body.dataset.answerMs = String(Math.round((performance.now() - t0) * 10) / 10);
+  await paint();
   const steps = await call(["steps", "-e", text, "--format", "markdown"]);
   $("steps").innerHTML = steps.code === 2 ? `<pre>${escapeHtml(steps.stderr)}</pre>` : markdownWithMath(steps.stdout);
+  await paint();
   const graph = await call(["graph", "-e", text, "--format", "dot"]);
   if (graph.code === 2) {
     $("graph").textContent = graph.stderr;

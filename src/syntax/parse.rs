@@ -379,35 +379,101 @@ fn bx(e: Expr) -> Box<Expr> {
     Box::new(e)
 }
 
+/// Chains longer than this are grouped as a balanced tree (shorter ones
+/// nest to the left, as written): a sum of n terms is then O(log n) deep,
+/// and the stages after the parser, which recurse on the tree, stay within
+/// a small stack (the browser's) at any length the input limits allow.
+const BALANCE_BEYOND: usize = 16;
+
+/// `t_0 ± t_1 ± …` from its terms (`true`: subtracted; the first term's
+/// flag is ignored), with every sign flipped when `flip` is set. Beyond
+/// [`BALANCE_BEYOND`] terms the halves are grouped: `a - b + c - d` as
+/// `(a - b) - (c - d)`, the second half's signs flipped under its `-`.
+fn sum_tree(terms: Vec<(bool, Expr)>, flip: bool) -> Expr {
+    let join = |acc: Expr, minus: bool, rhs: Expr| {
+        let s = acc.span.join(rhs.span);
+        if minus {
+            mk(ExprKind::Sub(bx(acc), bx(rhs)), s)
+        } else {
+            mk(ExprKind::Add(bx(acc), bx(rhs)), s)
+        }
+    };
+    if terms.len() <= BALANCE_BEYOND {
+        let mut it = terms.into_iter();
+        let Some((_, mut acc)) = it.next() else {
+            unreachable!("a sum has a first term")
+        };
+        for (minus, t) in it {
+            acc = join(acc, minus != flip, t);
+        }
+        return acc;
+    }
+    let mut left = terms;
+    let right = left.split_off(left.len() / 2);
+    let minus = right[0].0 != flip;
+    let right = sum_tree(right, if minus { !flip } else { flip });
+    join(sum_tree(left, flip), minus, right)
+}
+
+/// `a ∘ b ∘ …` for an associative `op`, grouped as [`sum_tree`] groups.
+fn balanced(mut operands: Vec<Expr>, op: &dyn Fn(Expr, Expr) -> Expr) -> Expr {
+    if operands.len() <= BALANCE_BEYOND {
+        let mut it = operands.into_iter();
+        let Some(mut acc) = it.next() else {
+            unreachable!("a chain has a first operand")
+        };
+        for b in it {
+            acc = op(acc, b);
+        }
+        return acc;
+    }
+    let right = operands.split_off(operands.len() / 2);
+    op(balanced(operands, op), balanced(right, op))
+}
+
 /// An `expr`, `term`, `product`, `unary`, `factor` or primary pair → [`Expr`].
 pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
     let span = sp(&p);
     match p.as_rule() {
         Rule::expr | Rule::expr_nb => {
             let mut it = p.into_inner();
-            let mut acc = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            let first = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            let mut terms = vec![(false, first)];
             while let Some(op) = it.next() {
                 let rhs = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
-                let s = acc.span.join(rhs.span);
-                acc = if op.as_str() == "+" {
-                    mk(ExprKind::Add(bx(acc), bx(rhs)), s)
-                } else {
-                    mk(ExprKind::Sub(bx(acc), bx(rhs)), s)
-                };
+                terms.push((op.as_str() != "+", rhs));
             }
-            Ok(acc)
+            Ok(sum_tree(terms, false))
         }
         Rule::term | Rule::term_nb => {
             let mut it = p.into_inner();
-            let mut acc = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            let first = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+            let mut ops = Vec::new();
+            let mut operands = vec![first];
             while let Some(op) = it.next() {
-                let rhs = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
-                let s = acc.span.join(rhs.span);
-                acc = if op.as_str() == "\\otimes" {
-                    mk(ExprKind::Kron(bx(acc), bx(rhs)), s)
-                } else {
-                    mk(ExprKind::Hadamard(bx(acc), bx(rhs)), s)
-                };
+                operands.push(build_expr(it.next().ok_or_else(|| internal_span(span))?)?);
+                ops.push(op.as_str() == "\\otimes");
+            }
+            let kron = |a: Expr, b: Expr| {
+                let s = a.span.join(b.span);
+                mk(ExprKind::Kron(bx(a), bx(b)), s)
+            };
+            let had = |a: Expr, b: Expr| {
+                let s = a.span.join(b.span);
+                mk(ExprKind::Hadamard(bx(a), bx(b)), s)
+            };
+            // One operator throughout: associative, so grouped to bound the
+            // depth. Mixed `\odot` and `\otimes` stay as written.
+            if ops.iter().all(|&k| k) {
+                return Ok(balanced(operands, &kron));
+            }
+            if ops.iter().all(|&k| !k) {
+                return Ok(balanced(operands, &had));
+            }
+            let mut operands = operands.into_iter();
+            let mut acc = operands.next().ok_or_else(|| internal_span(span))?;
+            for (k, rhs) in ops.into_iter().zip(operands) {
+                acc = if k { kron(acc, rhs) } else { had(acc, rhs) };
             }
             Ok(acc)
         }
