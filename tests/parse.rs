@@ -113,3 +113,35 @@ fn ones_inside_a_sum_print_their_size() {
     let answer = answer_reading_back(doc);
     assert!(answer.contains("\\mathbf{1}_{n}"), "{answer}");
 }
+
+/// Long sums are grouped as balanced trees by the parser (a `-` before a
+/// half flips the signs inside it): every term keeps its written sign, at
+/// lengths around and far beyond the grouping threshold.
+#[test]
+fn long_sums_keep_every_sign() {
+    let mut state: u64 = 0x5eed;
+    for n in [16, 17, 33, 64, 257, 1000] {
+        let mut terms = Vec::new();
+        let mut expected: i64 = 0;
+        for k in 1..=n as i64 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let minus = (state >> 33) % 2 == 1 && k > 1;
+            expected += if minus { -k } else { k };
+            terms.push(format!("{} {k} x", if minus { "-" } else { "+" }));
+        }
+        let sum = terms.join(" ");
+        let doc = format!(
+            "x \\in \\mathbb{{R}}\nf = {}\n\\nabla_x f",
+            sum.trim_start_matches("+ ")
+        );
+        let mut p = matcalc::Problem::new(&doc).unwrap();
+        let a = p.answers().unwrap();
+        assert_eq!(
+            p.latex(&a[0], Default::default()),
+            expected.to_string(),
+            "{n} terms"
+        );
+    }
+}
