@@ -68,6 +68,11 @@ pub mod oracle {
     pub use crate::numeric::oracle::Oracle;
 }
 
+/// The Matrix Cookbook equations matcalc cites (November 2012 edition).
+pub mod cookbook {
+    pub use crate::core::cookbook::{equation, EQUATIONS};
+}
+
 /// The input limits every document and answer is held to (bytes, bracket
 /// depth, parser work); a hit limit is an error that names it.
 pub mod limits {

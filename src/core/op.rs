@@ -256,7 +256,7 @@ impl Op {
                 r"\partial(X + Y) = \partial X + \partial Y \text{ (eq. 35)}",
             ),
             Op::Mul => cite(
-                "∂(XY) = (∂X)Y + X(∂Y) (eq. 37), so ∂tr(G^T A X B)/∂X = A^T G B^T (eq. 101)",
+                "∂(XY) = (∂X)Y + X(∂Y) (eq. 37), so ∂tr(G^T A X B)/∂X = A^T G B^T (eq. 101 with G^T A for A)",
                 r"\partial(XY) = (\partial X)Y + X(\partial Y) \text{ (eq. 37)}",
             ),
             Op::Had => cite(
@@ -272,7 +272,7 @@ impl Op {
                 r"\partial(X^T) = (\partial X)^T \text{ (eq. 44)}",
             ),
             Op::Inv => cite(
-                "∂(X^{-1}) = -X^{-1}(∂X)X^{-1} (eq. 40), so -X^{-T} G X^{-T} (eq. 61)",
+                "∂(X^{-1}) = -X^{-1}(∂X)X^{-1} (eq. 40), so -X^{-T} G X^{-T} (eq. 61 with a b^T as G)",
                 r"\partial(X^{-1}) = -X^{-1}(\partial X)X^{-1} \text{ (eq. 40)}",
             ),
             Op::MatPow(_) => cite(
@@ -293,12 +293,12 @@ impl Op {
                 r"\partial \ln|\det(X)| / \partial X = X^{-T} \text{ (eq. 57)}",
             ),
             Op::Norm => cite(
-                "∂‖x‖₂/∂x = x/‖x‖₂ (eq. 131)",
-                r"\partial \|x\|_2 / \partial x = x / \|x\|_2 \text{ (eq. 131)}",
+                "∂‖x - a‖₂/∂x = (x - a)/‖x - a‖₂ (eq. 129), at a = 0",
+                r"\partial \|x\|_2 / \partial x = x / \|x\|_2 \text{ (eq. 129, } a = 0\text{)}",
             ),
             Op::NormSq => cite(
-                "∂‖x‖₂²/∂x = 2x (eq. 131), ∂‖X‖_F²/∂X = 2X (eq. 136)",
-                r"\partial \|X\|_F^2 / \partial X = 2X \text{ (eq. 136)}",
+                "∂‖x‖₂²/∂x = 2x (eq. 131), ∂‖X‖_F²/∂X = 2X (eq. 132)",
+                r"\partial \|X\|_F^2 / \partial X = 2X \text{ (eq. 132)}",
             ),
             Op::Func(f) => f.citation(),
             Op::Call(_) => cite(

@@ -114,7 +114,7 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
             let xit = g.t(xi);
             g.mul(gt, xit)
         }
-        // eq. 131 (2-norm) / eq. 136 (Frobenius): ∂‖x‖/∂x = x / ‖x‖.
+        // eq. 129 at a = 0 (2-norm), and for the Frobenius norm from eq. 132: ∂‖x‖/∂x = x / ‖x‖.
         Op::Norm => {
             let r = g.pow(id, -Q::one());
             g.mul_all(&[gt, r, kid])

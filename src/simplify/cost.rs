@@ -43,8 +43,8 @@ impl CostFunction<Mat> for Tokens<'_> {
             Mat::Add(_) => 1,
             // Juxtaposition, plus parentheses around a factored sum. They are
             // free when the common factor is a column vector: an operator
-            // applied to a vector reads `(B + B^T) x` (eq. 81), while matrix
-            // terms stay apart, `B X + B^T X` (eq. 109).
+            // applied to a vector reads `(B + B^T) x`, while matrix
+            // terms stay apart, `B X + B^T X`.
             Mat::Mul([a, b]) => {
                 let sum = |id: Id| {
                     self.egraph[id]
