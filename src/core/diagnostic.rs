@@ -217,8 +217,71 @@ impl Diagnostic {
         {
             return format!("error[{}]: {}\n", self.kind.label(), self.message);
         }
-        String::from_utf8_lossy(&out).into_owned()
+        clip_frame(&String::from_utf8_lossy(&out))
     }
+}
+
+/// Widest code frame printed whole; wider ones (a document on one long
+/// line) are cut to this many columns around the marks.
+pub const MAX_FRAME_WIDTH: usize = 160;
+
+/// Cut a rendered code frame wider than [`MAX_FRAME_WIDTH`] to a window of
+/// that width around its marks, the same window on every line of the frame
+/// so the marks stay under the text they point at; `…` shows a cut.
+/// Headers and notes are kept whole.
+fn clip_frame(rendered: &str) -> String {
+    let lines: Vec<&str> = rendered.lines().collect();
+    let width = |l: &str| l.chars().count();
+    // A frame line is a gutter (`   │ ` or ` 3 │ `) and then columns of
+    // the source; the gutter is everything up to its bar and a space.
+    let gutter = |l: &str| -> Option<usize> {
+        let bar = l.chars().take(12).position(|c| c == '│')?;
+        let head: String = l.chars().take(bar).collect();
+        head.chars()
+            .all(|c| c == ' ' || c.is_ascii_digit())
+            .then_some(bar + 2)
+    };
+    let wide = |l: &&str| gutter(l).is_some() && width(l) > MAX_FRAME_WIDTH;
+    if !lines.iter().any(wide) {
+        return rendered.to_string();
+    }
+    // The leftmost mark: the first non-blank column of a frame line that
+    // holds no digits in its gutter (a line of marks, not of source).
+    let leftmost = lines
+        .iter()
+        .filter_map(|l| {
+            let g = gutter(l)?;
+            let head: String = l.chars().take(g).collect();
+            if head.chars().any(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            l.chars().skip(g).position(|c| c != ' ')
+        })
+        .min()
+        .unwrap_or(0);
+    let start = leftmost.saturating_sub(MAX_FRAME_WIDTH / 4);
+    let mut out = String::new();
+    for l in lines {
+        match gutter(l) {
+            Some(g) if width(l) > g => {
+                let body: Vec<char> = l.chars().skip(g).collect();
+                out.extend(l.chars().take(g));
+                out.push(if start > 0 { '…' } else { ' ' });
+                let end = (start + MAX_FRAME_WIDTH).min(body.len());
+                if start < end {
+                    out.extend(&body[start..end]);
+                }
+                if body.len() > start + MAX_FRAME_WIDTH {
+                    out.push('…');
+                }
+                let trimmed = out.trim_end_matches(' ').len();
+                out.truncate(trimmed);
+            }
+            _ => out.push_str(l),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// ariadne counts characters, pest counts bytes.
@@ -247,5 +310,44 @@ mod tests {
         assert_eq!(line_column("ab\r\ncd", 5), (2, 2));
         assert_eq!(line_column("é\nx", 3), (2, 1));
         assert_eq!(line_column("éa", 3), (1, 3));
+    }
+
+    /// A mark far along a long line: the frame is cut to a window around
+    /// it, its marks still under the marked text, and a narrow frame is
+    /// printed whole.
+    #[test]
+    fn wide_frames_are_cut_around_the_marks() {
+        use crate::core::diagnostic::{Diagnostic, ErrorKind, MAX_FRAME_WIDTH};
+        use crate::core::span::Span;
+        for (pad, cut) in [(5000, true), (10, false)] {
+            let src = format!("f = {}WRONG + {}", "a + ".repeat(pad), "b + ".repeat(pad));
+            let at = src.find("WRONG").unwrap();
+            let d = Diagnostic::new(ErrorKind::Parse, "bad").at(Span::new(at, at + 5));
+            let out = d.render("<expr>", &src);
+            let lines: Vec<&str> = out.lines().collect();
+            let code = lines.iter().position(|l| l.contains("WRONG")).unwrap();
+            let marks = lines[code + 1];
+            let col = |l: &str, c: char| l.chars().position(|x| x == c).unwrap();
+            // The first mark is under the W.
+            let first_mark = marks.chars().skip(6).position(|c| c != ' ').unwrap() + 6;
+            assert_eq!(first_mark, col(lines[code], 'W'), "{out}");
+            assert!(
+                out.contains(&format!(":1:{}", at + 1)),
+                "the header keeps the column: {out}"
+            );
+            let widest = lines.iter().map(|l| l.chars().count()).max().unwrap();
+            let frame_widest = lines
+                .iter()
+                .filter(|l| l.contains('│'))
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap();
+            if cut {
+                assert!(frame_widest <= MAX_FRAME_WIDTH + 8, "{out}");
+            } else {
+                assert!(widest < MAX_FRAME_WIDTH, "{out}");
+            }
+            assert_eq!(out.contains('…'), cut, "{out}");
+        }
     }
 }
