@@ -140,9 +140,11 @@ function drawGraph(dot) {
 }
 
 let runs = 0;
+let lastRunText = null;
 async function run() {
   const t0 = performance.now();
   const text = $("problem").value;
+  lastRunText = text;
   document.body.dataset.busy = "true";
   clearResults();
   try {
@@ -174,7 +176,9 @@ async function derive(text, t0) {
     div.innerHTML = math(line, true);
     $("result").append(div);
     const opt = document.createElement("option");
-    opt.value = JSON.stringify([r.of, r.wrt]);
+    opt.value = r.wrt;
+    opt.dataset.of = r.of;
+    opt.dataset.wrt = r.wrt;
     opt.textContent = `${r.query}  (of ${r.of}, with respect to ${r.wrt})`;
     $("wrt").append(opt);
   }
@@ -196,14 +200,13 @@ async function derive(text, t0) {
 let grades = 0;
 async function grade() {
   const text = $("problem").value;
-  if (!$("wrt").value) await run();
+  // The queries offered are the last run's: a changed problem runs again.
+  if (!$("wrt").value || text !== lastRunText) await run();
   for (const id of ["verdict", "diagnosis", "expected"]) $(id).textContent = "";
   $("verdict").className = "";
   const args = ["grade", "-e", text, "--answer", $("answer").value, "--format", "json"];
-  if ($("wrt").value) {
-    const [of, wrt] = JSON.parse($("wrt").value);
-    args.push("--of", of, "--wrt", wrt);
-  }
+  const chosen = $("wrt").selectedOptions[0];
+  if (chosen) args.push("--of", chosen.dataset.of, "--wrt", chosen.dataset.wrt);
   const reply = await call(args);
   let doc = null;
   try { doc = JSON.parse(reply.stdout); } catch { /* handled below */ }
