@@ -73,12 +73,14 @@ pub mod cookbook {
     pub use crate::core::cookbook::{equation, EQUATIONS};
 }
 
-/// The input limits every document and answer is held to (bytes, bracket
-/// depth, parser work); a hit limit is an error that names it.
+/// The size limits every run is held to (bytes, nesting, tree depth, graph
+/// and e-graph nodes, constant digits, matrix entries, numeric work),
+/// adjustable per run with [`limits::with`] (the CLI's `--limit
+/// NAME=VALUE`); a hit limit is an error that names it. The parser's step
+/// budget per byte, which only stops pathological backtracking, is fixed.
 pub mod limits {
-    pub use crate::syntax::parse::{
-        MAX_COMMANDS, MAX_DEPTH, MAX_INPUT, MAX_NESTING, PARSER_CALLS_BASE, PARSER_CALLS_PER_BYTE,
-    };
+    pub use crate::core::limits::{current, with, Limits, NAMES};
+    pub use crate::syntax::parse::{PARSER_CALLS_BASE, PARSER_CALLS_PER_BYTE};
 }
 
 /// Engine internals that the project's own tests reach into (the graph,

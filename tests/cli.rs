@@ -426,3 +426,38 @@ fn readme_examples_print_what_they_show() {
     }
     assert!(checked >= 5, "only {checked} README examples checked");
 }
+
+/// `--limit NAME=VALUE` moves a limit either way: a lowered one is hit and
+/// named with the option that raises it, the same run at the default
+/// passes, and an unknown name or a bad value is a usage error naming it.
+#[test]
+fn limits_are_adjustable_and_named_when_hit() {
+    let doc = "A \\in \\mathbb{R}^{n \\times n}\nf = \\log|A| + \\mathrm{tr}(A A)\n\\nabla_A f";
+    let (_, _, code) = common::run(&["check", "-e", doc], None);
+    assert_eq!(code, 0);
+    for (limit, words) in [
+        ("work=10", "floating-point operations"),
+        ("depth=2", "nested deeper than 2"),
+        ("graph-nodes=3", "grew past 3 nodes"),
+        ("input=10", "the limit is 10 bytes"),
+        ("entries=2", "entries"),
+    ] {
+        let (_, err, code) = common::run(&["check", "-e", doc, "--limit", limit], None);
+        assert_eq!(code, 2, "{limit}: {err}");
+        let name = limit.split('=').next().unwrap();
+        assert!(err.contains(words), "{limit}: {err}");
+        assert!(
+            err.contains(&format!("--limit {name}=VALUE")),
+            "{limit}: {err}"
+        );
+    }
+    // The option goes before or after the command.
+    let (out, _, code) = common::run(&["--limit", "egraph-iterations=1", "grad", "-e", doc], None);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("\\nabla_{A} f = "));
+    for bad in ["speed=3", "work", "depth=-1", "digits=1.5"] {
+        let (_, err, code) = common::run(&["grad", "-e", doc, "--limit", bad], None);
+        assert_eq!(code, 2, "{bad}");
+        assert!(err.contains("--limit"), "{bad}: {err}");
+    }
+}

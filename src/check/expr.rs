@@ -6,11 +6,12 @@ use super::*;
 impl Checker {
     pub(super) fn expr(&mut self, e: &Expr) -> Result<TExpr> {
         self.depth += 1;
-        if self.depth > MAX_TYPE_DEPTH {
+        let max = max_type_depth();
+        if self.depth > max {
             self.depth -= 1;
-            return Err(Diagnostic::new(
-                ErrorKind::Limit,
-                format!("expression nested deeper than {MAX_TYPE_DEPTH} levels"),
+            return Err(crate::core::limits::hit(
+                "depth",
+                format!("expression nested deeper than {max} levels"),
             )
             .at(e.span));
         }

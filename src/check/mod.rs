@@ -334,7 +334,9 @@ struct Checker {
 
 /// The parser bounds a tree's depth already (in input size); this guard
 /// only keeps the checker's recursion from ever outrunning it.
-const MAX_TYPE_DEPTH: usize = crate::syntax::parse::MAX_DEPTH + 2;
+fn max_type_depth() -> usize {
+    crate::core::limits::current().depth + 2
+}
 
 /// Type-check a parsed document.
 pub fn check(doc: &Document) -> Result<Typed> {

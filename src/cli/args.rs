@@ -7,9 +7,36 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(name = "matcalc", version, about)]
 pub struct Cli {
+    /// Raise (or lower) a size limit for this run, as NAME=VALUE: input,
+    /// nesting, commands, depth, graph-nodes, digits, egraph-nodes,
+    /// egraph-iterations, entries, work (repeatable; a hit limit's message
+    /// names the one to raise).
+    #[arg(long = "limit", value_name = "NAME=VALUE", global = true, value_parser = parse_limit)]
+    pub limits: Vec<(String, String)>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `NAME=VALUE` of `--limit`, checked against the limits' names and kinds.
+fn parse_limit(s: &str) -> Result<(String, String), String> {
+    let mut probe = crate::core::limits::Limits::default();
+    probe.set_assignment(s)?;
+    let (name, value) = s.split_once('=').unwrap_or((s, ""));
+    Ok((name.trim().to_string(), value.to_string()))
+}
+
+impl Cli {
+    /// The limits this command line asks for (the defaults, with each
+    /// `--limit` applied in order).
+    pub fn limits(&self) -> crate::core::limits::Limits {
+        let mut l = crate::core::limits::Limits::default();
+        for (name, value) in &self.limits {
+            // Checked by `parse_limit` already.
+            let _ = l.set(name, value);
+        }
+        l
+    }
 }
 
 /// The commands. Each takes only the `--format` values it can write; clap

@@ -37,7 +37,7 @@ pub fn read_source(c: &Common) -> Result<(String, String)> {
             ErrorKind::Usage,
             "no document: give a FILE, `-` for standard input, or -e 'TEXT'",
         )),
-        Some(path) => read_file(path, crate::syntax::parse::MAX_INPUT),
+        Some(path) => read_file(path, crate::core::limits::current().input),
     }
 }
 
@@ -567,6 +567,10 @@ fn failure(e: &Diagnostic, name: &str, src: &str, json_out: bool) -> (String, St
 /// Run a parsed command line; errors are rendered against the source.
 /// Returns (stdout, stderr, exit status).
 pub fn run(cli: &Cli) -> (String, String, i32) {
+    crate::core::limits::with(cli.limits(), || run_command(cli))
+}
+
+fn run_command(cli: &Cli) -> (String, String, i32) {
     let json_out = cli.command.json();
     let Some(common) = cli.command.common() else {
         let Command::GradeClass(a) = &cli.command else {

@@ -3,6 +3,7 @@
 
 pub mod cookbook;
 pub mod diagnostic;
+pub mod limits;
 pub mod name;
 pub mod op;
 pub mod shape;

@@ -6,7 +6,8 @@ use super::*;
 impl Graph {
     /// An exact scalar.
     pub fn konst(&mut self, c: Q) -> Id {
-        if c.numer().bits() > MAX_CONST_BITS || c.denom().bits() > MAX_CONST_BITS {
+        let bits = self.max_constant_bits;
+        if c.numer().bits() > bits || c.denom().bits() > bits {
             // Exact arithmetic on huge literals is unbounded work: stop here
             // and let `check` report the limit by name.
             self.big_constant = true;

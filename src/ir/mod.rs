@@ -65,12 +65,6 @@ pub struct Node {
     pub shape: Shape,
 }
 
-/// Largest graph, in nodes.
-pub const MAX_NODES: usize = 200_000;
-
-/// Largest exact constant, in bits of numerator or denominator (1000 digits).
-pub const MAX_CONST_BITS: u64 = 3322;
-
 /// The expression graph of one document.
 #[derive(Clone, Debug)]
 pub struct Graph {
@@ -99,6 +93,9 @@ pub struct Graph {
     point_symmetry: bool,
     overflow: bool,
     big_constant: bool,
+    /// The limits in force when the graph was made (`core::limits`).
+    max_nodes: usize,
+    max_constant_bits: u64,
 }
 
 mod canon;
@@ -123,6 +120,8 @@ impl Graph {
             point_symmetry: false,
             overflow: false,
             big_constant: false,
+            max_nodes: crate::core::limits::current().graph_nodes,
+            max_constant_bits: crate::core::limits::current().constant_bits(),
         }
     }
 
@@ -137,15 +136,21 @@ impl Graph {
     /// Fail if a bound was hit while building.
     pub fn check(&self) -> Result<()> {
         if self.big_constant {
-            return Err(Diagnostic::new(
-                ErrorKind::Limit,
-                "an exact constant grew past 1000 digits",
+            return Err(crate::core::limits::hit(
+                "digits",
+                format!(
+                    "an exact constant grew past {} digits",
+                    crate::core::limits::current().digits
+                ),
             ));
         }
         if self.overflow {
-            return Err(Diagnostic::new(
-                ErrorKind::Limit,
-                format!("the expression graph grew past {MAX_NODES} nodes"),
+            return Err(crate::core::limits::hit(
+                "graph-nodes",
+                format!(
+                    "the expression graph grew past {} nodes",
+                    crate::core::limits::current().graph_nodes
+                ),
             ));
         }
         Ok(())
@@ -190,7 +195,7 @@ impl Graph {
         if let Some(&id) = self.memo.get(&n) {
             return id;
         }
-        if self.nodes.len() >= MAX_NODES {
+        if self.nodes.len() >= self.max_nodes {
             self.overflow = true;
         }
         let id = self.nodes.len();

@@ -10,16 +10,27 @@ use nalgebra::DMatrix;
 use num_traits::ToPrimitive;
 use std::collections::HashMap;
 
-/// Largest value evaluated, in entries (declared sizes and Kronecker products).
-pub const MAX_ENTRIES: usize = 1 << 20;
-
 /// Floating-point operations of one evaluation beyond which a check uses
 /// one instance and one random direction.
 pub const HEAVY_WORK: f64 = 1e8;
 
 /// Floating-point operations of one evaluation beyond which numbers are
-/// refused with a named limit.
-pub const MAX_WORK: f64 = 1e10;
+/// refused with a named limit (`work` in `core::limits`).
+pub fn max_work() -> f64 {
+    crate::core::limits::current().work
+}
+
+/// The limit error for a value of `r` × `c` entries (`entries` in
+/// `core::limits`).
+pub fn too_many_entries(r: usize, c: usize) -> Diagnostic {
+    crate::core::limits::hit(
+        "entries",
+        format!(
+            "a value of {r} × {c} entries exceeds the evaluation limit of {} entries",
+            crate::core::limits::current().entries
+        ),
+    )
+}
 
 /// An estimate of the floating-point operations of evaluating `root` on an
 /// instance with `sizes` (products r·k·c, factorisations n³, the rest one
@@ -49,14 +60,28 @@ pub fn work(g: &Graph, sizes: &std::collections::BTreeMap<String, usize>, root: 
         .sum()
 }
 
-/// The limit error for evaluations beyond [`MAX_WORK`].
+/// The limit error for a declared variable with more entries than the
+/// `entries` limit (sampling skips it).
+pub fn too_large_to_sample(n: &crate::core::name::Name) -> Diagnostic {
+    crate::core::limits::hit(
+        "entries",
+        format!(
+            "`{}` has more entries than the evaluation limit of {} entries",
+            n.latex(),
+            crate::core::limits::current().entries
+        ),
+    )
+}
+
+/// The limit error for evaluations beyond [`max_work`].
 pub fn too_much_work(w: f64) -> Diagnostic {
     Diagnostic::new(
         ErrorKind::Limit,
         format!(
-            "numeric evaluation would take about {w:.1e} floating-point operations, over the limit of {MAX_WORK:.0e}"
+            "numeric evaluation would take about {w:.1e} floating-point operations, over the limit of {:.0e}", crate::core::limits::current().work
         ),
     )
+    .note("the limit is `work`; raise it with --limit work=VALUE")
 }
 
 /// Beyond this magnitude a sine or cosine has lost the digits a comparison
@@ -97,6 +122,7 @@ pub struct Evaluator<'a> {
     g: &'a Graph,
     inst: &'a Instance,
     memo: HashMap<Id, M>,
+    max_entries: usize,
 }
 
 impl<'a> Evaluator<'a> {
@@ -106,6 +132,7 @@ impl<'a> Evaluator<'a> {
             g,
             inst,
             memo: overrides.clone(),
+            max_entries: crate::core::limits::current().entries,
         }
     }
 
@@ -153,11 +180,8 @@ impl<'a> Evaluator<'a> {
         let g = self.g;
         let node = g.node(id);
         let (r, c) = dims_of(&node.shape, &self.inst.sizes);
-        if r.saturating_mul(c) > MAX_ENTRIES {
-            return Err(Diagnostic::new(
-                ErrorKind::Limit,
-                format!("a value of {r} × {c} entries exceeds the evaluation limit of {MAX_ENTRIES} entries"),
-            ));
+        if r.saturating_mul(c) > self.max_entries {
+            return Err(too_many_entries(r, c));
         }
         Ok(match &node.op {
             Op::Var(n) => match self.inst.values.get(n) {

@@ -7,7 +7,7 @@
 //! reported. Beyond [`ENTRY_BUDGET`] entries the gradient is checked along
 //! random directions instead of entry by entry, and the result says so.
 
-use super::eval::{eval, too_much_work, work, HEAVY_WORK, M, MAX_WORK};
+use super::eval::{eval, max_work, too_large_to_sample, too_much_work, work, HEAVY_WORK, M};
 use super::instance::{Instance, Mode};
 use super::oracle::{objective, Oracle};
 use crate::check::Typed;
@@ -89,6 +89,10 @@ impl Objective<'_> {
     fn point(&self, inst: &Instance) -> Result<M> {
         if let Some(v) = inst.values.get(self.wrt) {
             return Ok(v.clone());
+        }
+        // A declared variable without a value was too large to sample.
+        if !self.typed.defs.iter().any(|(k, _)| k == self.wrt) {
+            return Err(too_large_to_sample(self.wrt));
         }
         Oracle::new(self.typed, inst, &BTreeMap::new()).def(self.wrt)
     }
@@ -269,7 +273,7 @@ pub fn check_derivative(
     let mut sym = None;
     let (inst, mut notes) = valid_instance_with(g, seed, &mut |inst| {
         w = work(g, &inst.sizes, obj.root) + work(g, &inst.sizes, answer);
-        if w > MAX_WORK {
+        if w > max_work() {
             return Err(too_much_work(w));
         }
         // A heavy evaluation is not retried for long: an objective that

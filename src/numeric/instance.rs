@@ -92,7 +92,7 @@ impl Instance {
         let mut values = BTreeMap::new();
         for (name, info) in &g.vars {
             let (r, c) = dims_of(&info.shape, &sizes);
-            if r.saturating_mul(c) > super::eval::MAX_ENTRIES {
+            if r.saturating_mul(c) > crate::core::limits::current().entries {
                 // Too large to sample: evaluation reports the limit by name.
                 continue;
             }

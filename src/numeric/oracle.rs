@@ -5,7 +5,7 @@
 //! between a derived gradient and finite differences of this evaluation,
 //! instead of being confirmed by them.
 
-use super::eval::{opaque_value, qf, M, MAX_ENTRIES};
+use super::eval::{opaque_value, qf, too_many_entries, M};
 use super::instance::{size_of, Instance};
 use crate::check::{TExpr, Typed};
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
@@ -131,11 +131,8 @@ impl<'a> Oracle<'a> {
     /// The value of a typed expression.
     pub fn eval(&mut self, e: &TExpr) -> Result<M> {
         let (r, c) = self.shape(e);
-        if r.saturating_mul(c) > MAX_ENTRIES {
-            return Err(Diagnostic::new(
-                ErrorKind::Limit,
-                format!("a value of {r} × {c} entries exceeds the evaluation limit of {MAX_ENTRIES} entries"),
-            ));
+        if r.saturating_mul(c) > crate::core::limits::current().entries {
+            return Err(too_many_entries(r, c));
         }
         let mut args = Vec::with_capacity(e.args.len());
         for a in &e.args {
@@ -160,12 +157,8 @@ impl<'a> Oracle<'a> {
                 _ if self.inst.sizes.contains_key(&n.ident()) => {
                     M::from_element(1, 1, self.inst.sizes[&n.ident()] as f64)
                 }
-                _ => {
-                    return Err(Diagnostic::new(
-                        ErrorKind::Internal,
-                        format!("the instance has no value for `{}`", n.latex()),
-                    ))
-                }
+                // Sampling skips a variable over the entries limit.
+                _ => return Err(super::eval::too_large_to_sample(n)),
             },
             Op::Def(n) => self.def(n)?,
             Op::Const(q) => M::from_element(1, 1, qf(q)),

@@ -41,8 +41,8 @@ fn one_token(_: &mut Graph, _: NodeId) -> usize {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            nodes: 20_000,
-            iters: 8,
+            nodes: crate::core::limits::current().egraph_nodes,
+            iters: crate::core::limits::current().egraph_iterations,
             atom_tokens: one_token,
         }
     }

@@ -5,16 +5,12 @@
 use super::ast::Expr;
 use super::parse::Rule;
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
+use crate::core::limits::hit;
 use crate::core::span::Span;
 
-/// Largest accepted document, in bytes.
-pub const MAX_INPUT: usize = 1024 * 1024;
-/// Deepest accepted bracket nesting.
-pub const MAX_NESTING: usize = 64;
-/// Most accepted LaTeX commands (each may open a level of nesting).
-pub const MAX_COMMANDS: usize = 65_536;
-/// Largest expression tree depth after parsing.
-pub const MAX_DEPTH: usize = 10_000;
+// Sizes (bytes, bracket nesting, commands, tree depth) are
+// `core::limits`, adjustable per run; the parser-step budget is not: it
+// only stops pathological backtracking.
 /// Parser steps allowed per input byte before giving up (pathological
 /// backtracking, such as runs of `|` that could each open or close a
 /// determinant). Real documents take at most about 55 steps per byte (the
@@ -29,12 +25,14 @@ pub fn parser_calls(len: usize) -> usize {
 }
 
 pub(super) fn check_bounds(src: &str) -> Result<()> {
-    if src.len() > MAX_INPUT {
-        return Err(Diagnostic::new(
-            ErrorKind::Limit,
+    let limits = crate::core::limits::current();
+    if src.len() > limits.input {
+        return Err(hit(
+            "input",
             format!(
-                "input is {} bytes; the limit is {MAX_INPUT} bytes",
-                src.len()
+                "input is {} bytes; the limit is {} bytes",
+                src.len(),
+                limits.input
             ),
         ));
     }
@@ -44,10 +42,10 @@ pub(super) fn check_bounds(src: &str) -> Result<()> {
         match c {
             '(' | '[' | '{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(Diagnostic::new(
-                        ErrorKind::Limit,
-                        format!("brackets nested deeper than {MAX_NESTING} levels"),
+                if depth > limits.nesting {
+                    return Err(hit(
+                        "nesting",
+                        format!("brackets nested deeper than {} levels", limits.nesting),
                     )
                     .at(Span::new(i, i + 1)));
                 }
@@ -55,10 +53,13 @@ pub(super) fn check_bounds(src: &str) -> Result<()> {
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             '\\' => {
                 commands += 1;
-                if commands > MAX_COMMANDS {
-                    return Err(Diagnostic::new(
-                        ErrorKind::Limit,
-                        format!("more than {MAX_COMMANDS} LaTeX commands in one document"),
+                if commands > limits.commands {
+                    return Err(hit(
+                        "commands",
+                        format!(
+                            "more than {} LaTeX commands in one document",
+                            limits.commands
+                        ),
                     )
                     .at(Span::new(i, i + 1)));
                 }
@@ -153,10 +154,11 @@ pub(super) fn describe_expected(rules: &[Rule]) -> String {
 
 /// Later stages recurse on the tree: bound its depth.
 pub(super) fn check_depth(e: &Expr) -> Result<()> {
-    if e.depth() > MAX_DEPTH {
-        return Err(Diagnostic::new(
-            ErrorKind::Limit,
-            format!("expression nested deeper than {MAX_DEPTH} levels"),
+    let max = crate::core::limits::current().depth;
+    if e.depth() > max {
+        return Err(hit(
+            "depth",
+            format!("expression nested deeper than {max} levels"),
         )
         .at(e.span));
     }

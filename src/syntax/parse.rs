@@ -3,9 +3,7 @@
 
 use super::ast::*;
 use super::bounds::{check_bounds, check_depth, parser_calls, pest_error};
-pub use super::bounds::{
-    MAX_COMMANDS, MAX_DEPTH, MAX_INPUT, MAX_NESTING, PARSER_CALLS_BASE, PARSER_CALLS_PER_BYTE,
-};
+pub use super::bounds::{PARSER_CALLS_BASE, PARSER_CALLS_PER_BYTE};
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::core::span::Span;
 use num_bigint::BigInt;

@@ -7,7 +7,7 @@ use crate::core::op::Op;
 use crate::core::span::Span;
 use crate::ir::{Graph, Id};
 use crate::numeric::eval::{
-    eval, eval_with_magnitude, too_much_work, work, HEAVY_WORK, M, MAX_WORK,
+    eval, eval_with_magnitude, max_work, too_much_work, work, HEAVY_WORK, M,
 };
 use crate::numeric::fd::valid_instance_with;
 use crate::numeric::instance::Instance;
@@ -202,7 +202,7 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
         let mut pair = None;
         let found = valid_instance_with(&p.graph, 1000 + k, &mut |inst| {
             let w = work(&p.graph, &inst.sizes, student) + work(&p.graph, &inst.sizes, answer.id);
-            if w > MAX_WORK {
+            if w > max_work() {
                 return Err(too_much_work(w));
             }
             heavy = w > HEAVY_WORK;
