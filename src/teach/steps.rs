@@ -139,16 +139,28 @@ impl Labeller {
     }
 }
 
+/// The adjoint's name: the bar over the letter, the subscript after it
+/// (`\bar{z}_2`, `z̄₂`), as a textbook sets it.
 fn bar(n: &Name, latex: bool) -> Name {
+    let (letter, sub) = match n.kind {
+        NameKind::Adjoint => (n.clone(), None),
+        _ => (
+            Name {
+                sub: None,
+                ..n.clone()
+            },
+            n.sub.clone(),
+        ),
+    };
     let base = if latex {
-        format!("\\bar{{{}}}", n.latex())
+        format!("\\bar{{{}}}", letter.latex())
     } else {
-        format!("{}\u{0304}", n.text())
+        format!("{}\u{0304}", letter.text())
     };
     Name {
         base,
         kind: NameKind::Latin,
-        sub: None,
+        sub,
     }
 }
 
