@@ -461,3 +461,29 @@ fn limits_are_adjustable_and_named_when_hit() {
         assert!(err.contains("--limit"), "{bad}: {err}");
     }
 }
+
+/// `--transpose top` reaches every command that prints LaTeX, `steps`
+/// included: no `^T` outside the cited identities (which quote the
+/// Cookbook's own notation).
+#[test]
+fn transpose_style_reaches_steps() {
+    for fmt in ["latex", "markdown"] {
+        let (out, _, code) = common::run(
+            &[
+                "steps",
+                &example("autoencoder"),
+                "--format",
+                fmt,
+                "--transpose",
+                "top",
+            ],
+            None,
+        );
+        assert_eq!(code, 0);
+        assert!(out.contains("^\\top"), "{fmt}: {out}");
+        for l in out.lines() {
+            let math = l.split("&&").next().unwrap().split(" [").next().unwrap();
+            assert!(!math.contains("^T"), "{fmt}: {l}");
+        }
+    }
+}

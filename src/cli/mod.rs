@@ -481,7 +481,7 @@ impl Session {
         }
         let mut all = Vec::new();
         for q in &qs {
-            all.push(derivation::steps(p, q)?);
+            all.push(derivation::steps_styled(p, q, tstyle(&a.common))?);
         }
         let render = |f: Render| {
             all.iter()

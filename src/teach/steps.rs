@@ -9,7 +9,7 @@ use crate::core::op::Op;
 use crate::core::shape::{Shape, Q};
 use crate::diff::local;
 use crate::ir::{Graph, Id};
-use crate::print::{to_latex, to_text};
+use crate::print::{to_latex, to_text, TransposeStyle};
 use crate::problem::{Kind, Problem, Question};
 use crate::simplify::{explain, rules::cite, Explanation, MAX_EXPLAINED};
 use crate::syntax::ast::{Name, NameKind};
@@ -164,9 +164,16 @@ fn bar(n: &Name, latex: bool) -> Name {
     }
 }
 
-fn line(g: &mut Graph, latex_prefix: &str, text_prefix: &str, id: Id, cites: Option<&str>) -> Line {
+fn line(
+    g: &mut Graph,
+    t: TransposeStyle,
+    latex_prefix: &str,
+    text_prefix: &str,
+    id: Id,
+    cites: Option<&str>,
+) -> Line {
     Line {
-        latex: format!("{latex_prefix}{}", to_latex(g, id, Default::default())),
+        latex: format!("{latex_prefix}{}", to_latex(g, id, t)),
         text: format!("{text_prefix}{}", to_text(g, id)),
         cites: cites.map(str::to_string),
         cites_latex: cites.map(|c| format!("\\text{{{c}}}")),
@@ -183,6 +190,11 @@ fn line(g: &mut Graph, latex_prefix: &str, text_prefix: &str, id: Id, cites: Opt
 /// assert_eq!(s.path_count, 2);
 /// ```
 pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
+    steps_styled(p, q, TransposeStyle::default())
+}
+
+/// [`steps`] with its LaTeX transposes written `t` (`^T` or `^\top`).
+pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<Steps> {
     let answer = p.answer(q)?;
     let kind = answer.kind;
     let query_latex = p.query_latex(q);
@@ -263,6 +275,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
         let name = labels[&id].clone();
         nodes.push(line(
             &mut g,
+            t,
             &format!("{} = ", name.latex()),
             &format!("{} = ", name.text()),
             l,
@@ -319,10 +332,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
             _ => root,
         };
         let vec = matches!(g.op(root), Op::Vec);
-        let (l, t) = (
-            to_latex(&mut g, body, Default::default()),
-            to_text(&mut g, body),
-        );
+        let (l, t) = (to_latex(&mut g, body, t), to_text(&mut g, body));
         let (l, t) = if vec {
             (
                 format!("\\mathrm{{vec}}({first}) = \\mathrm{{vec}}({l})"),
@@ -383,7 +393,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
                     format!("{} += ", kb.text())
                 };
                 let body = if latex {
-                    to_latex(&mut g, sum, Default::default())
+                    to_latex(&mut g, sum, t)
                 } else {
                     to_text(&mut g, sum)
                 };
@@ -466,7 +476,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
         names.dedup();
         path_steps.push(PathStep {
             nodes: names,
-            contribution: line(&mut g, "", "", gt, None),
+            contribution: line(&mut g, t, "", "", gt, None),
         });
     }
     // Past the listed paths, the sum is the reverse pass's own: the paths'
@@ -496,6 +506,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
     };
     let sum = line(
         &mut g,
+        t,
         "",
         "",
         shown,
@@ -541,7 +552,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
                 Ok(l) => crate::diff::read_jacobian(&mut g, l),
                 Err(_) => answer.unsimplified,
             };
-            let mut l = line(&mut g, "", "", j, None);
+            let mut l = line(&mut g, t, "", "", j, None);
             l.cites = Some(IDENTIFY.0.into());
             l.cites_latex = Some(IDENTIFY.1.into());
             (j, Some(l))
@@ -577,7 +588,7 @@ pub fn steps(p: &mut Problem, q: &Question) -> Result<Steps> {
             cites_latex: Some(r"\text{transposes to the leaves, scalars in front, like terms collected, } A^{-1} A = I".into()),
         }),
     }
-    let answer_line = line(&mut g, "", "", answer.id, None);
+    let answer_line = line(&mut g, t, "", "", answer.id, None);
     Ok(Steps {
         kind,
         of: q.of.ident(),
