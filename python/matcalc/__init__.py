@@ -132,10 +132,11 @@ class Verdict:
     ``"numeric"``, ``"shape"`` or ``"names"``); ``diagnosis`` names what
     differs (or None); ``expected`` is the derived answer in LaTeX;
     ``notes`` are remarks; ``max_abs_diff`` the largest difference found
-    numerically (None when decided otherwise).
+    numerically and ``max_rel_diff`` the same relative to the values'
+    largest entry (None when decided otherwise).
     """
 
-    __slots__ = ("verdict", "method", "diagnosis", "expected", "notes", "max_abs_diff")
+    __slots__ = ("verdict", "method", "diagnosis", "expected", "notes", "max_abs_diff", "max_rel_diff")
 
     def __init__(self, doc: Dict[str, Any]) -> None:
         self.verdict: str = doc["verdict"]
@@ -144,6 +145,7 @@ class Verdict:
         self.expected: str = doc["expected"]
         self.notes: List[str] = list(doc.get("notes", []))
         self.max_abs_diff: Optional[float] = doc.get("max_abs_diff")
+        self.max_rel_diff: Optional[float] = doc.get("max_rel_diff")
 
     @property
     def equivalent(self) -> bool:
@@ -240,6 +242,7 @@ class Problem:
                     "expected": self._expected(wrt, of),
                     "notes": [],
                     "max_abs_diff": None,
+                    "max_rel_diff": None,
                 }
             )
         return Verdict(_json.loads(doc))

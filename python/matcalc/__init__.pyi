@@ -44,6 +44,7 @@ class Verdict:
     expected: str
     notes: List[str]
     max_abs_diff: Optional[float]
+    max_rel_diff: Optional[float]
     def __init__(self, doc: Dict[str, Any]) -> None: ...
     @property
     def equivalent(self) -> bool: ...

@@ -207,6 +207,7 @@ def test_grade_verdicts_and_reuse():
     assert wrong.method == "numeric"
     assert "path" in wrong.diagnosis
     assert wrong.max_abs_diff > 0
+    assert 0 < wrong.max_rel_diff <= 2
     assert isinstance(wrong.notes, list)
     shape = p.grade(r"W x")
     assert shape.verdict == "shape mismatch" and not shape

@@ -444,8 +444,9 @@ impl Session {
                 let method = match v.method {
                     Method::Symbolic => "proven symbolically".to_string(),
                     Method::Numeric => format!(
-                        "decided numerically on {INSTANCES} random instances, largest difference {:.1e}",
-                        v.max_abs_diff.unwrap_or(0.0)
+                        "decided numerically on {INSTANCES} random instances, largest absolute difference {:.1e}, relative {:.1e}",
+                        v.max_abs_diff.unwrap_or(0.0),
+                        v.max_rel_diff.unwrap_or(0.0)
                     ),
                     Method::Shape => "decided by shapes".into(),
                     Method::Names => "decided by names".into(),

@@ -105,7 +105,8 @@ pub fn simplify(results: &[SimplifyResult], notes: &[String]) -> Value {
 }
 
 /// `grade`'s document: the verdict's fields (`verdict`, `method`,
-/// `max_abs_diff`, `notes`, `expected`, `diagnosis`, `span`) and `version`.
+/// `max_abs_diff`, `max_rel_diff`, `notes`, `expected`, `diagnosis`,
+/// `span`) and `version`.
 pub fn grade<V: Serialize>(verdict: &V) -> Value {
     versioned(value(verdict))
 }

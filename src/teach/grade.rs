@@ -75,6 +75,9 @@ pub struct Verdict {
     pub method: Method,
     /// Largest absolute entry difference found (numeric decisions).
     pub max_abs_diff: Option<f64>,
+    /// That difference relative to the largest entry of the two values on
+    /// the same instance (numeric decisions).
+    pub max_rel_diff: Option<f64>,
     /// Leniencies applied and other remarks.
     pub notes: Vec<String>,
     /// The derived gradient, in LaTeX.
@@ -114,6 +117,7 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
         verdict: Judgement::Equivalent,
         method: Method::Symbolic,
         max_abs_diff: None,
+        max_rel_diff: None,
         notes: Vec::new(),
         expected,
         diagnosis: None,
@@ -248,6 +252,10 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
         .iter()
         .map(|(s, e)| (s - e).amax())
         .fold(0.0, f64::max);
+    let max_rel = pairs
+        .iter()
+        .map(|(s, e)| (s - e).amax() / s.amax().max(e.amax()).max(f64::MIN_POSITIVE))
+        .fold(0.0, f64::max);
     let equal = pairs.iter().all(|(s, e)| close(s, e, 1.0));
     // A proof stands when the numbers agree up to the rounding of the
     // gradient's own intermediate values (large terms that cancel).
@@ -256,6 +264,7 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
     }
     verdict.method = Method::Numeric;
     verdict.max_abs_diff = Some(max_diff);
+    verdict.max_rel_diff = Some(max_rel);
     if equal {
         verdict.notes.push(format!(
             "no symbolic proof was found; equal on {} random instance{} (largest difference {max_diff:.1e})",
@@ -374,7 +383,12 @@ fn diagnose(
             }
         }
     }
-    let (s0, g0) = &pairs[0];
+    // The instance of the headline's largest difference, so the two
+    // numbers a student reads are one number.
+    let (s0, g0) = pairs
+        .iter()
+        .max_by(|a, b| (&a.0 - &a.1).amax().total_cmp(&(&b.0 - &b.1).amax()))
+        .unwrap_or(&pairs[0]);
     let diff = s0 - g0;
     let (mut bi, mut bj, mut best) = (0, 0, -1.0);
     for i in 0..diff.nrows() {
@@ -386,7 +400,7 @@ fn diagnose(
         }
     }
     Ok(format!(
-        "the answer differs from the {}; on one instance the largest difference is {best:.3} at entry ({}, {})",
+        "the answer differs from the {}; the largest absolute difference, {best:.2e}, is at entry ({}, {})",
         answer.kind.noun(),
         bi + 1,
         bj + 1

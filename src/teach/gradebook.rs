@@ -88,6 +88,8 @@ pub struct GradedAnswer {
     pub agrees: Option<bool>,
     /// Largest difference found on random instances, when decided numerically.
     pub max_abs_diff: Option<f64>,
+    /// That difference relative to the values' largest entry.
+    pub max_rel_diff: Option<f64>,
 }
 
 /// Whether a verdict agrees with the one a gradebook expected.
@@ -207,6 +209,7 @@ pub fn grade_class(toml_text: &str) -> Result<Vec<GradedAnswer>> {
             expected_verdict: a.verdict.clone(),
             agrees: None,
             max_abs_diff: None,
+            max_rel_diff: None,
         };
         match grade_answer(p, &answer, &a.latex) {
             Ok(v) if v.verdict == Judgement::UnknownName => {
@@ -218,6 +221,7 @@ pub fn grade_class(toml_text: &str) -> Result<Vec<GradedAnswer>> {
                 row.method = Some(method_name(v.method).into());
                 row.diagnosis = v.diagnosis;
                 row.max_abs_diff = v.max_abs_diff;
+                row.max_rel_diff = v.max_rel_diff;
             }
             // A bug is reported, never filed as a student's mistake.
             Err(d) if d.kind == ErrorKind::Internal => return Err(d),
