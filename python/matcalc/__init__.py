@@ -199,8 +199,10 @@ class Problem:
     LimitError, or MatcalcError for the other kinds of bad input.
     """
 
-    def __init__(self, text: str) -> None:
-        self._native = _matcalc.NativeProblem(text)
+    def __init__(self, text: str, limits: Optional[Dict[str, float]] = None) -> None:
+        # limits: {"work": 1e12, "depth": 20000, ...}, the CLI's --limit
+        # names (docs/INTERFACE.md); a ValueError names a bad one.
+        self._native = _matcalc.NativeProblem(text, limits)
 
     @property
     def text(self) -> str:

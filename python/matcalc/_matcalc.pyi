@@ -1,6 +1,6 @@
 """The native half of matcalc (PyO3); use the package `matcalc` instead."""
 
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 __version__: str
 
@@ -17,7 +17,7 @@ class UnsupportedError(MatcalcError): ...
 class LimitError(MatcalcError): ...
 
 class NativeProblem:
-    def __init__(self, text: str) -> None: ...
+    def __init__(self, text: str, limits: Optional[Dict[str, float]] = None) -> None: ...
     @property
     def text(self) -> str: ...
     def grad(

@@ -8,10 +8,12 @@ use matcalc::cli::{
     CheckArgs, CheckFormat, Common, GradArgs, GradFormat, GradeArgs, GradeClassFormat, GradeFormat,
     GraphArgs, GraphFormat, Outcome, Session, StepsArgs, StepsFormat, Transpose,
 };
+use matcalc::limits::{self, Limits};
 use matcalc::{Diagnostic, ErrorKind};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 create_exception!(
@@ -140,6 +142,18 @@ fn common(wrt: Option<String>, of: Option<String>, transpose: &str, seed: u64) -
 struct NativeProblem {
     session: Mutex<Session>,
     src: String,
+    limits: Limits,
+}
+
+/// The limits a `limits={"name": value}` dict asks for (the defaults, with
+/// each entry applied); a ValueError names a bad name or value.
+fn limits_from(given: Option<HashMap<String, f64>>) -> PyResult<Limits> {
+    let mut l = Limits::default();
+    for (name, value) in given.unwrap_or_default() {
+        l.set(&name, &value.to_string())
+            .map_err(PyValueError::new_err)?;
+    }
+    Ok(l)
 }
 
 impl NativeProblem {
@@ -148,12 +162,13 @@ impl NativeProblem {
         py: Python<'_>,
         f: impl FnOnce(&mut Session) -> matcalc::Result<Outcome> + Send,
     ) -> PyResult<(String, i32)> {
+        let limits = self.limits;
         let done = py.detach(|| {
             // A panic is caught on the worker, so the lock is never poisoned;
             // recover the guard anyway rather than panic here.
             let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
             let session = &mut *session;
-            engine(move || f(session))
+            engine(move || limits::with(limits, || f(session)))
         });
         match done {
             Ok(o) => Ok((o.stdout, o.code)),
@@ -164,24 +179,30 @@ impl NativeProblem {
 
 #[pymethods]
 impl NativeProblem {
-    /// Parse and check `text`, then derive the document's own queries.
+    /// Parse and check `text`, then derive the document's own queries,
+    /// under `limits` (names as the CLI's `--limit`).
     #[new]
-    fn new(py: Python<'_>, text: String) -> PyResult<Self> {
+    #[pyo3(signature = (text, limits=None))]
+    fn new(py: Python<'_>, text: String, limits: Option<HashMap<String, f64>>) -> PyResult<Self> {
+        let limits = limits_from(limits)?;
         let src = text.clone();
         let made = py.detach(move || {
             engine(move || {
-                let mut s = Session::new(&src)?;
-                let qs = s.problem.questions();
-                for q in &qs {
-                    s.answer(q)?;
-                }
-                Ok(s)
+                limits::with(limits, || {
+                    let mut s = Session::new(&src)?;
+                    let qs = s.problem.questions();
+                    for q in &qs {
+                        s.answer(q)?;
+                    }
+                    Ok(s)
+                })
             })
         });
         match made {
             Ok(session) => Ok(NativeProblem {
                 session: Mutex::new(session),
                 src: text,
+                limits,
             }),
             Err(d) => Err(to_py(py, &d, "<problem>", &text)),
         }

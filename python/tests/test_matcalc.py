@@ -414,3 +414,16 @@ def test_the_autograder_writes_gradescope_results(tmp_path):
         assert t["score"] == want, t
         assert t["name"].startswith(student)
     assert results["score"] == sum(t["score"] for t in results["tests"])
+
+
+def test_limits_move_per_problem():
+    doc = r"A \in \mathbb{R}^{n \times n}; f = \log|A| + \mathrm{tr}(A A); \nabla_A f"
+    assert all(r.ok for r in matcalc.Problem(doc).check())
+    with pytest.raises(matcalc.LimitError, match="--limit work"):
+        matcalc.Problem(doc, limits={"work": 10}).check()
+    with pytest.raises(matcalc.LimitError, match="depth"):
+        matcalc.Problem(doc, limits={"depth": 2})
+    with pytest.raises(ValueError, match="speed"):
+        matcalc.Problem(doc, limits={"speed": 1})
+    with pytest.raises(ValueError, match="whole number"):
+        matcalc.Problem(doc, limits={"depth": 0.5})
