@@ -255,6 +255,9 @@ fn corpus_references_grade_equivalent_and_broken_variants_do_not() {
     let mut failures = Vec::new();
     let mut per_problem_min = usize::MAX;
     let mut numeric_ones = Vec::new();
+    // Per mutation kind: (variants judged not equivalent, whose diagnosis
+    // names the mistake).
+    let mut named: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for path in common::fixtures("corpus") {
         let src = std::fs::read_to_string(&path).expect("read");
         let name = common::stem(&path);
@@ -309,9 +312,32 @@ fn corpus_references_grade_equivalent_and_broken_variants_do_not() {
                 if v.verdict == Judgement::Equivalent {
                     failures.push(format!("{name}: {kind} `{m}` judged equivalent"));
                 }
+                let d = v.diagnosis.unwrap_or_default();
+                let says = match kind {
+                    "wrong factor" => d.contains("factor 2"),
+                    "wrong sign" => d.contains("sign"),
+                    "dropped transpose" => d.contains("transpose is missing"),
+                    "transpose for inverse" => d.contains("^{-1}` belongs"),
+                    _ => d.contains("is missing") && d.contains("path"),
+                };
+                let e = named.entry(kind).or_default();
+                e.0 += 1;
+                e.1 += usize::from(says);
             }
             per_problem_min = per_problem_min.min(broken);
         }
+    }
+    for (kind, (all, says)) in &named {
+        let share = *says as f64 / *all as f64;
+        eprintln!(
+            "diagnosis names the mistake: {kind}: {says}/{all} ({:.0}%)",
+            100.0 * share
+        );
+        // The goal of issue 11: at least 80% per kind of mistake.
+        assert!(
+            share >= 0.8,
+            "{kind}: only {says} of {all} diagnoses name the mistake"
+        );
     }
     let share = symbolic as f64 / total as f64;
     eprintln!(

@@ -9,7 +9,7 @@ use crate::ir::{Graph, Id};
 use crate::numeric::eval::{
     eval, eval_with_magnitude, max_work, too_much_work, work, HEAVY_WORK, M,
 };
-use crate::numeric::fd::valid_instance_with;
+use crate::numeric::fd::{valid_instance, valid_instance_with};
 use crate::numeric::instance::Instance;
 use crate::numeric::oracle::Oracle;
 use crate::print::to_latex;
@@ -130,6 +130,7 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
             verdict.method = Method::Shape;
             verdict.diagnosis = Some(d.message.clone());
             verdict.span = d.span;
+            mend_shapes(p, answer, &expr, latex, &mut verdict);
             return Ok(verdict);
         }
         Err(d) if d.kind == ErrorKind::Name => {
@@ -163,6 +164,7 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
                     answer.shape
                 ));
                 verdict.span = Some(expr.span);
+                mend_shapes(p, answer, &expr, latex, &mut verdict);
                 return Ok(verdict);
             }
         }
@@ -308,7 +310,169 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
     }
     verdict.verdict = Judgement::NotEquivalent;
     verdict.diagnosis = Some(diagnose(p, answer, &pairs, &instances)?);
+    // The entry fallback names no term: one changed term that makes the
+    // answer right is the better diagnosis.
+    if verdict
+        .diagnosis
+        .as_deref()
+        .is_some_and(|d| d.starts_with("the answer differs"))
+    {
+        let values: Vec<(&Instance, &M)> =
+            instances.iter().zip(pairs.iter().map(|(_, g)| g)).collect();
+        if let Some((d, span)) = repair(p, answer, &expr, latex, &values) {
+            verdict.diagnosis = Some(d);
+            verdict.span = Some(span);
+        }
+    }
     Ok(verdict)
+}
+
+/// Most nodes of an answer tried one by one by [`repair`].
+const MAX_REPAIR_SITES: usize = 200;
+
+/// One wrong term, named in the answer's own text: the answer becomes
+/// right (equal to the gradient on every instance in `values`) when a
+/// single piece of it changes: a transpose dropped or added, `^T` written
+/// for `^{-1}` or the other way, an inverse dropped or added. Each change
+/// is made in the text and read back through the parser and the checker,
+/// so only well-shaped answers are evaluated; this also finds the one
+/// change that mends an answer whose shapes do not fit. Returns the
+/// diagnosis and the piece's span.
+fn repair(
+    p: &Problem,
+    answer: &Answer,
+    expr: &crate::syntax::ast::Expr,
+    latex: &str,
+    values: &[(&Instance, &M)],
+) -> Option<(String, Span)> {
+    use crate::syntax::ast::{Expr, ExprKind};
+    fn sites<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+        if out.len() >= MAX_REPAIR_SITES {
+            return;
+        }
+        out.push(e);
+        for c in e.children() {
+            sites(c, out);
+        }
+    }
+    if values.is_empty() {
+        return None;
+    }
+    // A piece's text, bracketed when it is more than one token.
+    let shown = |s: Span| {
+        let text = s.text(latex).trim();
+        if text.contains(' ') && !(text.starts_with('(') && text.ends_with(')')) {
+            format!("({text})")
+        } else {
+            text.to_string()
+        }
+    };
+    let right = |candidate: &str| -> bool {
+        let Ok((e, bindings)) = crate::syntax::parse::parse_answer(candidate) else {
+            return false;
+        };
+        let Ok((mt, typed)) = p
+            .typed
+            .type_answer(&e, &bindings, true, Some(&answer.shape))
+        else {
+            return false;
+        };
+        values.iter().all(|(inst, g)| {
+            Oracle::new(&typed, inst, &BTreeMap::new())
+                .eval(&mt)
+                .is_ok_and(|v| v.shape() == g.shape() && close(&v, g, 1.0))
+        })
+    };
+    let mut all = Vec::new();
+    sites(expr, &mut all);
+    for node in all {
+        let span = node.span;
+        let text = span.text(latex).trim();
+        if text.is_empty() {
+            continue;
+        }
+        let inverse_of = match &node.kind {
+            ExprKind::Power(x, k) if k.span.text(latex).trim().trim_matches(['{', '}']) == "-1" => {
+                Some(x)
+            }
+            _ => None,
+        };
+        let mut tries: Vec<(String, String)> = Vec::new();
+        match (&node.kind, inverse_of) {
+            (ExprKind::Transpose(x), _) => {
+                let xs = shown(x.span);
+                tries.push((
+                    xs.clone(),
+                    format!("`{text}` should not be transposed: `{xs}` belongs there"),
+                ));
+                tries.push((
+                    format!("{xs}^{{-1}}"),
+                    format!("`{text}` is written where `{xs}^{{-1}}` belongs"),
+                ));
+            }
+            (_, Some(x)) => {
+                let xs = shown(x.span);
+                tries.push((
+                    format!("{xs}^T"),
+                    format!("`{text}` is written where `{xs}^T` belongs"),
+                ));
+                tries.push((
+                    xs.clone(),
+                    format!("`{text}` is written where `{xs}` belongs (no inverse)"),
+                ));
+            }
+            _ => {
+                let ns = shown(span);
+                tries.push((
+                    format!("{ns}^T"),
+                    format!("a transpose is missing on `{text}`: `{ns}^T` belongs there"),
+                ));
+                tries.push((
+                    format!("{ns}^{{-1}}"),
+                    format!("an inverse is missing on `{text}`: `{ns}^{{-1}}` belongs there"),
+                ));
+            }
+        }
+        for (with, message) in tries {
+            let candidate = format!("{}{with}{}", &latex[..span.start], &latex[span.end..]);
+            if right(&candidate) {
+                return Some((message, span));
+            }
+        }
+    }
+    None
+}
+
+/// The gradient's values on a few instances, for [`repair`] when the
+/// answer's shapes stopped grading before any number was computed.
+fn gradient_values(p: &Problem, answer: &Answer) -> Vec<(Instance, M)> {
+    (0..3)
+        .filter_map(|k| {
+            let (inst, _) = valid_instance(&p.graph, 1000 + k, &[answer.id]).ok()?;
+            let w = work(&p.graph, &inst.sizes, answer.id);
+            if w > HEAVY_WORK {
+                return None;
+            }
+            let v = eval(&p.graph, &inst, answer.id).ok()?;
+            Some((inst, v))
+        })
+        .collect()
+}
+
+/// A shape mismatch that one changed piece mends: its diagnosis and span.
+fn mend_shapes(
+    p: &Problem,
+    answer: &Answer,
+    expr: &crate::syntax::ast::Expr,
+    latex: &str,
+    verdict: &mut Verdict,
+) {
+    let values = gradient_values(p, answer);
+    let refs: Vec<(&Instance, &M)> = values.iter().map(|(i, v)| (i, v)).collect();
+    if let Some((d, span)) = repair(p, answer, expr, latex, &refs) {
+        verdict.diagnosis = Some(d);
+        verdict.span = Some(span);
+    }
 }
 
 /// What differs: a constant factor, or paths missing or counted twice.
