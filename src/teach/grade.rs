@@ -312,10 +312,12 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
     verdict.diagnosis = Some(diagnose(p, answer, &pairs, &instances)?);
     // The entry fallback names no term: one changed term that makes the
     // answer right is the better diagnosis.
-    if verdict
-        .diagnosis
-        .as_deref()
-        .is_some_and(|d| d.starts_with("the answer differs"))
+    // (Not for heavy evaluations: each candidate is evaluated anew.)
+    if !heavy
+        && verdict
+            .diagnosis
+            .as_deref()
+            .is_some_and(|d| d.starts_with("the answer differs"))
     {
         let values: Vec<(&Instance, &M)> =
             instances.iter().zip(pairs.iter().map(|(_, g)| g)).collect();
@@ -329,6 +331,10 @@ pub fn grade_answer(p: &mut Problem, answer: &Answer, latex: &str) -> Result<Ver
 
 /// Most nodes of an answer tried one by one by [`repair`].
 const MAX_REPAIR_SITES: usize = 200;
+
+/// Most characters [`repair`] reads back in all (each candidate is the
+/// whole answer again): a long answer gets fewer candidates.
+const MAX_REPAIR_CHARS: usize = 1_000_000;
 
 /// One wrong term, named in the answer's own text: the answer becomes
 /// right (equal to the gradient on every instance in `values`) when a
@@ -346,13 +352,13 @@ fn repair(
     values: &[(&Instance, &M)],
 ) -> Option<(String, Span)> {
     use crate::syntax::ast::{Expr, ExprKind};
-    fn sites<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
-        if out.len() >= MAX_REPAIR_SITES {
+    fn sites<'a>(e: &'a Expr, budget: usize, out: &mut Vec<&'a Expr>) {
+        if out.len() >= budget {
             return;
         }
         out.push(e);
         for c in e.children() {
-            sites(c, out);
+            sites(c, budget, out);
         }
     }
     if values.is_empty() {
@@ -383,8 +389,9 @@ fn repair(
                 .is_ok_and(|v| v.shape() == g.shape() && close(&v, g, 1.0))
         })
     };
+    let budget = (MAX_REPAIR_CHARS / (2 * latex.len().max(1))).min(MAX_REPAIR_SITES);
     let mut all = Vec::new();
-    sites(expr, &mut all);
+    sites(expr, budget, &mut all);
     for node in all {
         let span = node.span;
         let text = span.text(latex).trim();
