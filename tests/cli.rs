@@ -487,3 +487,30 @@ fn transpose_style_reaches_steps() {
         }
     }
 }
+
+/// A statement cut short with a bracket open names the bracket and where
+/// it opened, not the end of the line it ran into.
+#[test]
+fn an_unclosed_bracket_is_named_where_it_opened() {
+    for (line, open, column) in [
+        ("f = \\frac{1}{2 x^T x", '{', 13),
+        ("f = (x^T x + 1", '(', 5),
+        ("f = x^T [x + (x - x)", '[', 9),
+    ] {
+        let doc = format!("x \\in \\mathbb{{R}}^n\n{line}\n\\nabla_x f");
+        let (_, err, code) = common::run(&["grad", "-e", &doc], None);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains(&format!(
+                "unclosed `{open}` opened at line 2, column {column}"
+            )),
+            "{line}: {err}"
+        );
+    }
+    // A line that simply ends early is the end of a line, never "unexpected ``".
+    let (_, err, _) = common::run(
+        &["grad", "-e", "x \\in \\mathbb{R}^n\nf = x^T +\n\\nabla_x f"],
+        None,
+    );
+    assert!(!err.contains("unexpected ``"), "{err}");
+}

@@ -96,8 +96,36 @@ pub(super) fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
             .map(|c| start + c.len_utf8())
             .unwrap_or(start)
     };
+    let at_line_end = src[start.min(src.len())..]
+        .chars()
+        .next()
+        .is_none_or(|c| c == '\n' || c == '\r');
+    // A statement cut short with a bracket still open: name the bracket
+    // and where it was opened (the usual cause: `\frac{1}{2 x^T x`).
+    if at_line_end || src[start.min(src.len())..].trim().is_empty() {
+        if let Some((open, at)) = unclosed(src, start.min(src.len())) {
+            let close = match open {
+                '(' => ')',
+                '[' => ']',
+                _ => '}',
+            };
+            let (line, column) = crate::core::diagnostic::line_column(src, at);
+            return Diagnostic::new(
+                ErrorKind::Parse,
+                format!("unclosed `{open}` opened at line {line}, column {column}"),
+            )
+            .at(Span::new(start, end))
+            .label(
+                Span::new(at, at + 1),
+                format!("this `{open}` is never closed"),
+            )
+            .note(format!("expected `{close}` before the end of the line"));
+        }
+    }
     let found = if src[start.min(src.len())..].trim().is_empty() {
         "unexpected end of input".to_string()
+    } else if at_line_end {
+        "unexpected end of line".to_string()
     } else if start < src.len() {
         let t: String = src[start..]
             .chars()
@@ -117,6 +145,27 @@ pub(super) fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         d = d.note(format!("expected {expected}"));
     }
     d
+}
+
+/// The innermost bracket still open at byte `pos` on its line, and where
+/// it opened (`\{` and `\}` are literal braces, not brackets).
+fn unclosed(src: &str, pos: usize) -> Option<(char, usize)> {
+    let line_start = src[..pos].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let mut stack: Vec<(char, usize)> = Vec::new();
+    let mut escaped = false;
+    for (i, c) in src[line_start..pos].char_indices() {
+        let at = line_start + i;
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' | '[' | '{' => stack.push((c, at)),
+            ')' | ']' | '}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
 }
 
 pub(super) fn describe_expected(rules: &[Rule]) -> String {
