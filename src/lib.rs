@@ -79,7 +79,7 @@ pub mod cookbook {
 /// NAME=VALUE`); a hit limit is an error that names it. The parser's step
 /// budget per byte, which only stops pathological backtracking, is fixed.
 pub mod limits {
-    pub use crate::core::limits::{current, with, Limits, NAMES};
+    pub use crate::core::limits::{current, names, with, Limits};
     pub use crate::syntax::parse::{PARSER_CALLS_BASE, PARSER_CALLS_PER_BYTE};
 }
 

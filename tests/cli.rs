@@ -514,3 +514,25 @@ fn an_unclosed_bracket_is_named_where_it_opened() {
     );
     assert!(!err.contains("unexpected ``"), "{err}");
 }
+
+/// `cli::run_args` (the web playground's entry) answers as the binary does:
+/// the same output and status for a command, help as output with status 0,
+/// a refused command line as a usage error with its JSON document.
+#[test]
+fn run_args_answers_as_the_binary_does() {
+    let args = [
+        "grad",
+        "-e",
+        "x \\in \\mathbb{R}^{n}\nf = x^T x\n\\nabla_x f",
+    ];
+    let owned = || args.iter().map(|s| s.to_string());
+    assert_eq!(matcalc::cli::run_args(owned()), common::run(&args, None));
+    let (out, _, code) = matcalc::cli::run_args(["--help".to_string()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("grad"));
+    let (out, err, code) =
+        matcalc::cli::run_args(["grade", "-e", "x", "--format", "json"].map(String::from));
+    assert_eq!(code, 2);
+    assert!(err.contains("--answer"), "{err}");
+    assert!(out.contains("\"usage\""), "{out}");
+}

@@ -565,6 +565,28 @@ fn failure(e: &Diagnostic, name: &str, src: &str, json_out: bool) -> (String, St
     (stdout, e.render(name, src), 2)
 }
 
+/// Run a command line given as its arguments after `matcalc`, without a
+/// terminal or a process to exit (the web playground's entry): help and
+/// version text go to standard output with status 0; a refused command
+/// line is clap's message on standard error, status 2, with the JSON error
+/// document on standard output when it asks for `--format json`.
+/// Returns (stdout, stderr, exit status).
+pub fn run_args<I: IntoIterator<Item = String>>(args: I) -> (String, String, i32) {
+    use clap::Parser;
+    let argv: Vec<String> = std::iter::once("matcalc".to_string()).chain(args).collect();
+    match Cli::try_parse_from(&argv) {
+        Ok(cli) => run(&cli),
+        Err(e) => {
+            let rendered = e.render().to_string();
+            if !e.use_stderr() {
+                return (rendered, String::new(), 0);
+            }
+            let doc = argument_error_json(&e, &argv).unwrap_or_default();
+            (doc, rendered, 2)
+        }
+    }
+}
+
 /// Run a parsed command line; errors are rendered against the source.
 /// Returns (stdout, stderr, exit status).
 pub fn run(cli: &Cli) -> (String, String, i32) {

@@ -47,28 +47,61 @@ impl Default for Limits {
     }
 }
 
-/// The names `--limit` takes, with what each bounds.
-pub const NAMES: [(&str, &str); 10] = [
-    ("input", "bytes of a document or answer"),
-    ("nesting", "bracket nesting depth"),
-    ("commands", "LaTeX commands in a document"),
-    ("depth", "expression tree depth"),
-    ("graph-nodes", "nodes of the expression graph"),
-    ("digits", "decimal digits of an exact constant"),
-    ("egraph-nodes", "e-nodes of one simplification"),
+/// Each limit's `--limit` name, what it bounds, and its field (`work`, the
+/// one count kept as a float, is stored through [`Limits::set`]).
+type Field = fn(&mut Limits) -> &mut usize;
+const FIELDS: [(&str, &str, Option<Field>); 10] = [
+    (
+        "input",
+        "bytes of a document or answer",
+        Some(|l| &mut l.input),
+    ),
+    ("nesting", "bracket nesting depth", Some(|l| &mut l.nesting)),
+    (
+        "commands",
+        "LaTeX commands in a document",
+        Some(|l| &mut l.commands),
+    ),
+    ("depth", "expression tree depth", Some(|l| &mut l.depth)),
+    (
+        "graph-nodes",
+        "nodes of the expression graph",
+        Some(|l| &mut l.graph_nodes),
+    ),
+    (
+        "digits",
+        "decimal digits of an exact constant",
+        Some(|l| &mut l.digits),
+    ),
+    (
+        "egraph-nodes",
+        "e-nodes of one simplification",
+        Some(|l| &mut l.egraph_nodes),
+    ),
     (
         "egraph-iterations",
         "rewrite iterations of one simplification",
+        Some(|l| &mut l.egraph_iterations),
     ),
-    ("entries", "entries of a matrix evaluated numerically"),
+    (
+        "entries",
+        "entries of a matrix evaluated numerically",
+        Some(|l| &mut l.entries),
+    ),
     (
         "work",
         "floating-point operations of one numeric evaluation",
+        None,
     ),
 ];
 
+/// The names `--limit` takes, with what each bounds.
+pub fn names() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FIELDS.iter().map(|(n, what, _)| (*n, *what))
+}
+
 impl Limits {
-    /// Set the limit `name` (one of [`NAMES`]) from its text.
+    /// Set the limit `name` (one of [`names`]) from its text.
     ///
     /// ```
     /// let mut l = matcalc::limits::Limits::default();
@@ -78,32 +111,24 @@ impl Limits {
     /// assert!(l.set("speed", "1").is_err());
     /// ```
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let count = || -> Result<usize, String> {
-            match value.trim().parse::<f64>() {
-                Ok(v) if v >= 1.0 && v.fract() == 0.0 && v <= usize::MAX as f64 => Ok(v as usize),
-                _ => Err(format!(
+        let Some((_, _, field)) = FIELDS.iter().find(|(n, _, _)| *n == name) else {
+            let all: Vec<&str> = names().map(|(n, _)| n).collect();
+            return Err(format!(
+                "no limit is named {name:?}; the limits are {}",
+                all.join(", ")
+            ));
+        };
+        let count = match value.trim().parse::<f64>() {
+            Ok(v) if v >= 1.0 && v.fract() == 0.0 && v <= usize::MAX as f64 => v,
+            _ => {
+                return Err(format!(
                     "the limit {name} must be a whole number of at least 1, not {value:?}"
-                )),
+                ))
             }
         };
-        match name {
-            "input" => self.input = count()?,
-            "nesting" => self.nesting = count()?,
-            "commands" => self.commands = count()?,
-            "depth" => self.depth = count()?,
-            "graph-nodes" => self.graph_nodes = count()?,
-            "digits" => self.digits = count()?,
-            "egraph-nodes" => self.egraph_nodes = count()?,
-            "egraph-iterations" => self.egraph_iterations = count()?,
-            "entries" => self.entries = count()?,
-            "work" => self.work = count()? as f64,
-            _ => {
-                let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "no limit is named {name:?}; the limits are {}",
-                    names.join(", ")
-                ));
-            }
+        match field {
+            Some(f) => *f(self) = count as usize,
+            None => self.work = count,
         }
         Ok(())
     }
@@ -122,7 +147,7 @@ impl Limits {
     }
 }
 
-/// The limit error for `name` (one of [`NAMES`]): `message`, and a note on
+/// The limit error for `name` (one of [`names`]): `message`, and a note on
 /// how to raise it.
 pub fn hit(name: &str, message: impl Into<String>) -> crate::core::diagnostic::Diagnostic {
     crate::core::diagnostic::Diagnostic::new(crate::core::diagnostic::ErrorKind::Limit, message)

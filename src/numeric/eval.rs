@@ -75,13 +75,13 @@ pub fn too_large_to_sample(n: &crate::core::name::Name) -> Diagnostic {
 
 /// The limit error for evaluations beyond [`max_work`].
 pub fn too_much_work(w: f64) -> Diagnostic {
-    Diagnostic::new(
-        ErrorKind::Limit,
+    crate::core::limits::hit(
+        "work",
         format!(
-            "numeric evaluation would take about {w:.1e} floating-point operations, over the limit of {:.0e}", crate::core::limits::current().work
+            "numeric evaluation would take about {w:.1e} floating-point operations, over the limit of {:.0e}",
+            max_work()
         ),
     )
-    .note("the limit is `work`; raise it with --limit work=VALUE")
 }
 
 /// Beyond this magnitude a sine or cosine has lost the digits a comparison

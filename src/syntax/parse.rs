@@ -397,14 +397,9 @@ fn sum_tree(terms: Vec<(bool, Expr)>, flip: bool) -> Expr {
         }
     };
     if terms.len() <= BALANCE_BEYOND {
-        let mut it = terms.into_iter();
-        let Some((_, mut acc)) = it.next() else {
-            unreachable!("a sum has a first term")
-        };
-        for (minus, t) in it {
-            acc = join(acc, minus != flip, t);
-        }
-        return acc;
+        let mut it = terms.into_iter().map(|(minus, t)| (minus != flip, t));
+        let (_, first) = it.next().expect("a sum has a first term");
+        return it.fold(first, |acc, (minus, t)| join(acc, minus, t));
     }
     let mut left = terms;
     let right = left.split_off(left.len() / 2);
@@ -416,14 +411,10 @@ fn sum_tree(terms: Vec<(bool, Expr)>, flip: bool) -> Expr {
 /// `a ∘ b ∘ …` for an associative `op`, grouped as [`sum_tree`] groups.
 fn balanced(mut operands: Vec<Expr>, op: &dyn Fn(Expr, Expr) -> Expr) -> Expr {
     if operands.len() <= BALANCE_BEYOND {
-        let mut it = operands.into_iter();
-        let Some(mut acc) = it.next() else {
-            unreachable!("a chain has a first operand")
-        };
-        for b in it {
-            acc = op(acc, b);
-        }
-        return acc;
+        return operands
+            .into_iter()
+            .reduce(op)
+            .expect("a chain has a first operand");
     }
     let right = operands.split_off(operands.len() / 2);
     op(balanced(operands, op), balanced(right, op))

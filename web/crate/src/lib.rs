@@ -11,7 +11,6 @@
 //! panic, or the browser's stack exhausted by a deep input) surfaces in
 //! JavaScript as an exception; the page then starts a fresh instance.
 
-use clap::Parser;
 use std::cell::RefCell;
 
 thread_local! {
@@ -58,7 +57,7 @@ pub extern "C" fn mc_reply_len() -> usize {
 /// The reply to one command line: as the binary prints and exits.
 fn run(bytes: &[u8]) -> String {
     let (stdout, stderr, code) = match serde_json::from_slice::<Vec<String>>(bytes) {
-        Ok(args) => command(args),
+        Ok(args) => matcalc::cli::run_args(args),
         Err(e) => (
             String::new(),
             format!("error[usage error]: the command line is not a JSON list of strings: {e}\n"),
@@ -66,21 +65,4 @@ fn run(bytes: &[u8]) -> String {
         ),
     };
     serde_json::json!({"stdout": stdout, "stderr": stderr, "code": code}).to_string()
-}
-
-fn command(args: Vec<String>) -> (String, String, i32) {
-    let argv = std::iter::once("matcalc".to_string()).chain(args);
-    let argv: Vec<String> = argv.collect();
-    match matcalc::cli::Cli::try_parse_from(&argv) {
-        Ok(cli) => matcalc::cli::run(&cli),
-        Err(e) => {
-            let rendered = e.render().to_string();
-            if !e.use_stderr() {
-                // --help and --version: not errors.
-                return (rendered, String::new(), 0);
-            }
-            let doc = matcalc::cli::argument_error_json(&e, &argv).unwrap_or_default();
-            (doc, rendered, 2)
-        }
-    }
 }
