@@ -69,6 +69,7 @@ const GOALS: &[(&str, &str)] = &[
     ("only-identities", "I I"),
     ("square-powers-merge", "X X X^{-1} X"),
     ("inverse-expands-where-factors-cancel", "(A B)^{-1} A"),
+    ("column-chain-groups-right-to-left", "(W^T W) x + A (B x) + A B (x^T a) x"),
     ("ones-inner-product", "\\mathbf{1}^T \\mathbf{1} x"),
     ("scalar-powers-merge", "\\alpha^2 \\alpha^{-1/2} \\alpha"),
     ("like-terms", "A x + 2 A x - A x"),
@@ -143,6 +144,24 @@ const NON_GOALS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
 ];
+
+/// A chain that makes a column is one node however it was written, and
+/// that node is grouped right to left: `(A B) x` contains `B x`.
+#[test]
+fn column_chains_group_right_to_left() {
+    let mut p = Problem::new(DECLS).expect("declarations");
+    let (left, _, _) = build(&mut p, "(A B) x");
+    let (right, _, _) = build(&mut p, "A (B x)");
+    let (bx, _, _) = build(&mut p, "B x");
+    assert_eq!(left, right);
+    let (a, _, _) = build(&mut p, "A");
+    assert_eq!(p.graph.kids(left), &[a, bx]);
+    // A 1×1 result keeps its left-to-right grouping (an inner product is one
+    // scalar factor of whatever it enters).
+    let (q, _, _) = build(&mut p, "x^T A x");
+    let (xa, _, _) = build(&mut p, "x^T A");
+    assert_eq!(p.graph.kids(q)[0], xa);
+}
 
 #[test]
 fn every_canonical_identity_agrees_with_the_oracle() {

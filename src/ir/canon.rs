@@ -442,18 +442,30 @@ impl Graph {
                 .all(|w| self.nodes[w[0]].shape.cols == self.nodes[w[1]].shape.rows),
             "a matrix chain whose shapes do not fit"
         );
+        // A chain that makes a column is grouped right to left, as a
+        // textbook draws it (`W^T (W x)`), unless a partial product would be
+        // 1×1 (an inner product is a scalar factor of its own).
+        let rightward = mats2.len() > 2
+            && shape.cols == Dim::One
+            && shape.rows != Dim::One
+            && mats2[1..]
+                .iter()
+                .all(|&m| self.nodes[m].shape.rows != Dim::One);
+        let mut chain: Option<Id> = None;
+        if rightward {
+            for &f in mats2.iter().rev() {
+                chain = Some(match chain {
+                    None => f,
+                    Some(b) => self.raw_product(f, b),
+                });
+            }
+            mats2 = chain.into_iter().collect();
+        }
         let mut acc: Option<Id> = None;
         for f in scalars.into_iter().chain(mats2) {
             acc = Some(match acc {
                 None => f,
-                Some(a) => {
-                    let (sa, sf) = (self.nodes[a].shape.clone(), self.nodes[f].shape.clone());
-                    let s = Shape::product(&sa, &sf).unwrap_or(Shape {
-                        rows: sa.rows,
-                        cols: sf.cols,
-                    });
-                    self.raw(Op::Mul, vec![a, f], s)
-                }
+                Some(a) => self.raw_product(a, f),
             });
         }
         let Some(body) = acc else {
@@ -468,6 +480,16 @@ impl Graph {
         let k = self.konst(coef);
         let s = self.nodes[body].shape.clone();
         self.raw(Op::Mul, vec![k, body], s)
+    }
+
+    /// `a b` as one node, no identity applied.
+    fn raw_product(&mut self, a: Id, f: Id) -> Id {
+        let (sa, sf) = (self.nodes[a].shape.clone(), self.nodes[f].shape.clone());
+        let s = Shape::product(&sa, &sf).unwrap_or(Shape {
+            rows: sa.rows,
+            cols: sf.cols,
+        });
+        self.raw(Op::Mul, vec![a, f], s)
     }
 
     /// A dimension used as a scalar (`\mathrm{tr}(I_n) = n`).

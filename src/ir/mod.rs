@@ -13,6 +13,7 @@
 //! |---|---|
 //! | `c (s A) (t B) = (c s t) A B`: scalars and constants to the front, sorted | `mul` |
 //! | an inner product `(x^T a)` is one scalar factor, never opened into a chain | `mul` |
+//! | a chain that makes a column (not 1×1) is grouped right to left: `(A B) x = A (B x)` | `mul` |
 //! | `A I = A` between matrices; `I I = I` | `mul` |
 //! | `X X = X^2`, `X^{-1} X = I` for a square base only | `mul` |
 //! | `(A B)^{-1} = B^{-1} A^{-1}` only where factors then cancel | `mul` |
