@@ -55,7 +55,13 @@ pub use crate::teach::grade::{grade, grade_answer, Judgement, Method, Verdict};
 pub use crate::teach::gradebook;
 pub use crate::teach::graph::{graph, GraphView};
 pub use crate::teach::render::StepsFormat;
-pub use crate::teach::steps::{steps, Steps};
+pub use crate::teach::steps::{steps, FunctionSteps, Steps};
+
+/// The parts of a derivation: its graph's nodes and each node's adjoint.
+pub mod derivation {
+    pub use crate::teach::backward::{Adjoint, StepNode, Term};
+    pub use crate::teach::steps::{Line, PathStep};
+}
 pub use problem::{Answer, Kind, Problem, Question};
 
 /// The independent numeric oracle: evaluation of a graph node or of the

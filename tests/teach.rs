@@ -8,7 +8,7 @@ use matcalc::oracle::eval;
 use matcalc::oracle::valid_instance;
 use matcalc::Problem;
 use matcalc::{grade, Judgement, Method};
-use matcalc::{steps, StepsFormat};
+use matcalc::{steps, Name, StepsFormat};
 
 #[derive(serde::Deserialize)]
 struct Key {
@@ -154,22 +154,53 @@ fn derivations_of_the_homework() {
                     .iter()
                     .all(|p| p.nodes.first().map(String::as_str) == Some("L")
                         && p.nodes.last().map(String::as_str) == Some("W")));
+                // `W x` is a node, as every student draws it.
+                assert!(s.nodes.iter().any(|n| n.latex == "W x"), "W x");
+                // ∂L/∂Wᵀ as a value, and its transpose as a path's contribution.
+                let wt = s.nodes.iter().find(|n| n.latex == "W^T").expect("W^T node");
+                let wt_row = s
+                    .adjoints
+                    .iter()
+                    .find(|a| a.node == wt.name_latex)
+                    .expect("the W^T node's adjoint");
+                assert!(wt_row.value.is_some(), "∂L/∂Wᵀ as a value");
+                let w_row = s.adjoints.last().expect("W's adjoint");
+                assert_eq!(w_row.node, "W");
+                let back = w_row
+                    .terms
+                    .iter()
+                    .find(|t| t.from == wt.name_latex)
+                    .expect("a term from W^T");
+                assert!(back.transposed_back);
+                let value = back.value.as_ref().expect("the term's value").latex.clone();
                 assert!(
-                    s.local
+                    s.paths
                         .iter()
-                        .any(|l| l.cites.as_deref().is_some_and(|c| c.contains("eq. 44"))),
-                    "the transpose path's local gradient"
+                        .any(|p| p.nodes.contains(&wt.name_latex) && p.contribution.latex == value),
+                    "the transposed-back term is the W^T path's contribution: {value}"
                 );
                 assert_eq!(s.sum.latex, s.answer.latex);
             }
             "gplvm" => {
-                let cites: String = all
+                let terms: Vec<&matcalc::derivation::Term> = all
                     .iter()
-                    .flat_map(|s| s.local.iter())
-                    .filter_map(|l| l.cites.clone())
+                    .flat_map(|s| s.adjoints.iter())
+                    .flat_map(|a| a.terms.iter())
                     .collect();
+                let cites: String = terms.iter().filter_map(|t| t.rule.cites.clone()).collect();
                 assert!(cites.contains("eq. 57"), "log-determinant identity");
                 assert!(cites.contains("eq. 40"), "inverse identity");
+                // The symmetry step, named: K^{-T} = K^{-1} since K is symmetric.
+                assert!(
+                    terms.iter().any(|t| t.literal.as_ref().is_some_and(|l| {
+                        l.latex.contains("K^{-T}")
+                            && l.cites
+                                .as_deref()
+                                .is_some_and(|c| c.contains("K is symmetric"))
+                            && t.rule.latex.contains("K^{-1}")
+                    })),
+                    "the symmetry step"
+                );
             }
             _ => {
                 let w1 = all.iter().find(|s| s.wrt == "W_1").expect("W_1");
@@ -177,6 +208,20 @@ fn derivations_of_the_homework() {
                 for n in ["z_2", "h_1", "z_1"] {
                     assert!(chain.contains(n), "{chain}");
                 }
+                // swish' worked out: the product rule's two terms, σ' = σ(1 − σ).
+                let f = w1
+                    .functions
+                    .iter()
+                    .find(|f| f.name == "swish")
+                    .expect("swish'");
+                let k = f.adjoints.last().expect("the parameter's adjoint");
+                assert_eq!(k.terms.len(), 2, "the product rule");
+                assert!(f.adjoints.iter().flat_map(|a| a.terms.iter()).any(|t| t
+                    .rule
+                    .cites
+                    .as_deref()
+                    .is_some_and(|c| c.contains("σ'(z) = σ(z)(1 - σ(z))"))));
+                assert!(f.derivative.latex.starts_with("\\mathrm{swish}'(k) = "));
             }
         }
         for (fmt, f) in [
@@ -196,6 +241,39 @@ fn derivations_of_the_homework() {
         let (dot, _, code) = common::run(&["graph", &example(id)], None);
         assert_eq!(code, 0);
         assert!(dot.contains("fillcolor=\"#cce5ff\"") && dot.contains("fillcolor=\"#ffe0b3\""));
+        // The picture names its nodes as the derivation does, with shapes;
+        // no constant is a node of its own (so none is shared); the
+        // objective is labelled by its name.
+        let (json, _, _) = common::run(&["graph", &example(id), "--format", "json"], None);
+        let view: serde_json::Value = serde_json::from_str(&json).expect("graph json");
+        let drawn: Vec<String> = view["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["name"].as_str().expect("name").to_string())
+            .collect();
+        for s in &all {
+            for n in &s.nodes {
+                assert!(drawn.contains(&n.name), "{id}: {} is not drawn", n.name);
+            }
+        }
+        for n in view["nodes"].as_array().expect("nodes") {
+            let label = n["label"].as_str().expect("label");
+            assert!(label.contains('∈'), "{id}: no shape in {label}");
+            assert!(
+                !label.starts_with(|c: char| c.is_ascii_digit() || c == '-'),
+                "{label}"
+            );
+            if n["role"] == "objective" {
+                assert!(
+                    label.starts_with(&format!(
+                        "{} = ",
+                        Name::from_cli(n["name"].as_str().unwrap()).unwrap().text()
+                    )),
+                    "{label}"
+                );
+            }
+        }
         insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
             insta::assert_snapshot!(format!("graph@{id}"), dot);
         });
@@ -411,4 +489,62 @@ fn rounding_of_huge_intermediates_neither_confirms_nor_refutes() {
     );
     let v = matcalc::grade_answer(&mut p, &a, &format!("2 ({printed})")).expect("grades");
     assert_eq!(v.verdict, Judgement::NotEquivalent, "{:?}", v.notes);
+}
+
+/// The standalone LaTeX of every homework derivation compiles with a real
+/// TeX engine (`pdflatex`, which the test command installs), with no
+/// undefined control sequence and no missing character; the Markdown keeps
+/// every piece of mathematics inside `$…$` (pandoc's PDF route fails on a
+/// bare `∂`; KaTeX renders it in the browser tests).
+#[test]
+fn homework_derivations_compile_with_tex() {
+    let have = std::process::Command::new("pdflatex")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        have,
+        "pdflatex is not installed: `bash .ci/test` installs it (texlive-latex-base)"
+    );
+    let dir = std::env::temp_dir().join(format!("matcalc-tex-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    for id in ["autoencoder", "gplvm", "swish-mlp"] {
+        let (doc, err, code) = common::run(&["steps", "--standalone", &example(id)], None);
+        assert_eq!(code, 0, "{err}");
+        assert!(doc.starts_with("\\documentclass") && doc.trim_end().ends_with("\\end{document}"));
+        assert!(
+            !doc.contains("\\\\\n\\end{align*}"),
+            "{id}: an align* ends in an empty row"
+        );
+        std::fs::write(dir.join(format!("{id}.tex")), &doc).expect("write");
+        let out = std::process::Command::new("pdflatex")
+            .args([
+                "-interaction=nonstopmode",
+                "-halt-on-error",
+                &format!("{id}.tex"),
+            ])
+            .current_dir(&dir)
+            .output()
+            .expect("pdflatex runs");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{id}: pdflatex failed:\n{log}");
+        assert!(!log.contains("Missing character"), "{id}: {log}");
+        let pdf = std::fs::metadata(dir.join(format!("{id}.pdf"))).expect("a PDF");
+        assert!(pdf.len() > 1000);
+        // Markdown: outside `$…$` and code, no Unicode mathematics.
+        let (md, _, _) = common::run(&["steps", "--format", "markdown", &example(id)], None);
+        let mut outside = String::new();
+        for (k, part) in md.split('$').enumerate() {
+            if k % 2 == 0 {
+                outside.push_str(part);
+            }
+        }
+        for c in ['∂', 'ᵀ', '⊙', '⊗', '∘', 'σ', '‖', 'ℝ', '∈', '⁻', '→'] {
+            assert!(
+                !outside.contains(c),
+                "{id}: `{c}` outside math in the Markdown"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

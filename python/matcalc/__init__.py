@@ -258,11 +258,18 @@ class Problem:
         return matching[0].latex if matching else ""
 
     def steps(
-        self, wrt: Optional[str] = None, of: Optional[str] = None, format: str = "markdown"
+        self,
+        wrt: Optional[str] = None,
+        of: Optional[str] = None,
+        format: str = "markdown",
+        standalone: bool = False,
     ) -> Union[str, Dict[str, Any]]:
         """The derivation as a model solution: ``format`` is ``"markdown"``,
-        ``"latex"``, ``"text"`` (a str) or ``"json"`` (a dict)."""
-        out = self._native.steps(format, wrt=wrt, of=of)
+        ``"latex"``, ``"text"`` (a str) or ``"json"`` (a dict, its
+        ``"derivations"`` each with ``"nodes"`` carrying ``"adjoint"``).
+        ``standalone=True`` with ``"latex"`` gives a whole document that
+        ``pdflatex`` compiles."""
+        out = self._native.steps(format, wrt=wrt, of=of, standalone=standalone)
         return _json.loads(out) if format == "json" else out
 
     def graph(

@@ -70,7 +70,11 @@ class Problem:
     ) -> Union[Answer, List[Answer]]: ...
     def grade(self, answer: str, wrt: Optional[str] = None, of: Optional[str] = None) -> Verdict: ...
     def steps(
-        self, wrt: Optional[str] = None, of: Optional[str] = None, format: str = "markdown"
+        self,
+        wrt: Optional[str] = None,
+        of: Optional[str] = None,
+        format: str = "markdown",
+        standalone: bool = False,
     ) -> Union[str, Dict[str, Any]]: ...
     def graph(
         self, wrt: Optional[str] = None, of: Optional[str] = None, format: str = "dot"

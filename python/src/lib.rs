@@ -269,17 +269,19 @@ impl NativeProblem {
         self.run(py, move |s| s.check(&args))
     }
 
-    /// `steps --format FORMAT`: the document.
-    #[pyo3(signature = (format, wrt=None, of=None))]
+    /// `steps --format FORMAT [--standalone]`: the document.
+    #[pyo3(signature = (format, wrt=None, of=None, standalone=false))]
     fn steps(
         &self,
         py: Python<'_>,
         format: &str,
         wrt: Option<String>,
         of: Option<String>,
+        standalone: bool,
     ) -> PyResult<String> {
         let args = StepsArgs {
             format: format_named::<StepsFormat>(format, "steps")?,
+            standalone,
             common: common(wrt, of, "T", 1)?,
         };
         Ok(self.run(py, move |s| s.steps(&args))?.0)

@@ -249,10 +249,12 @@ def test_steps_in_every_format():
     md = p.steps(wrt="W", format="markdown")
     assert isinstance(md, str) and "W" in md
     assert isinstance(p.steps(format="latex"), str)
+    assert p.steps(format="latex", standalone=True).startswith("\\documentclass")
     assert isinstance(p.steps(format="text"), str)
     doc = p.steps(format="json")
     assert doc["version"] == 1
-    assert doc["results"][0]["wrt"] == "W"
+    assert doc["derivations"][0]["wrt"] == "W"
+    assert any(n["latex"] == "W x" for n in doc["derivations"][0]["nodes"])
     with pytest.raises(ValueError):
         p.steps(format="pdf")
 

@@ -353,6 +353,10 @@ pub struct StepsArgs {
     /// Output notation.
     #[arg(long, value_enum, default_value_t = StepsFormat::Latex)]
     pub format: StepsFormat,
+    /// With `--format latex`: a complete document (`\documentclass` to
+    /// `\end{document}`) that `pdflatex` compiles, rather than a fragment.
+    #[arg(long)]
+    pub standalone: bool,
     /// The common options.
     #[command(flatten)]
     pub common: Common,

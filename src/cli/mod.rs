@@ -480,6 +480,12 @@ impl Session {
                 "the document asks nothing: pass --wrt (and --of)",
             ));
         }
+        if a.standalone && a.format != StepsFormat::Latex {
+            return Err(Diagnostic::new(
+                ErrorKind::Usage,
+                "--standalone makes a LaTeX document: it goes with --format latex",
+            ));
+        }
         let mut all = Vec::new();
         for q in &qs {
             all.push(derivation::steps_styled(p, q, tstyle(&a.common))?);
@@ -492,6 +498,7 @@ impl Session {
         };
         let out = match a.format {
             StepsFormat::Json => json::to_string(&json::steps(&all)),
+            StepsFormat::Latex if a.standalone => crate::teach::render::standalone(&all),
             StepsFormat::Latex => render(Render::Latex),
             StepsFormat::Markdown => render(Render::Markdown),
             StepsFormat::Text => render(Render::Text),

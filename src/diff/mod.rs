@@ -21,7 +21,7 @@ use std::collections::HashMap;
 mod linear;
 mod rules;
 pub use linear::linear_map;
-pub use rules::local;
+pub use rules::{call_derivative, local};
 
 /// Most terms one adjoint may carry before they are summed into one.
 pub const MAX_TERMS: usize = 64;

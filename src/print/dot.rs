@@ -14,9 +14,18 @@ pub enum DotRole {
     Operation,
 }
 
-/// A `digraph` of `(index, label, role)` nodes and `(from, to)` edges.
-pub fn digraph(nodes: &[(usize, &str, DotRole)], edges: &[(usize, usize)]) -> String {
-    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+/// A `digraph` of `(index, label, role)` nodes and `(from, to)` edges, each
+/// with its label (empty: none). A line break in a label is kept (`\\n`).
+pub fn digraph(
+    nodes: &[(usize, &str, DotRole)],
+    edges: &[(usize, usize)],
+    edge_labels: &[String],
+) -> String {
+    let esc = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('"', "\\\"")
+    };
     let mut s = String::from("digraph matcalc {\n  rankdir=BT;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
     for (index, label, role) in nodes {
         let style = match role {
@@ -29,8 +38,14 @@ pub fn digraph(nodes: &[(usize, &str, DotRole)], edges: &[(usize, usize)]) -> St
         };
         s.push_str(&format!("  n{index} [label=\"{}\"{style}];\n", esc(label)));
     }
-    for (a, b) in edges {
-        s.push_str(&format!("  n{a} -> n{b};\n"));
+    for (k, (a, b)) in edges.iter().enumerate() {
+        match edge_labels.get(k).filter(|l| !l.is_empty()) {
+            Some(l) => s.push_str(&format!(
+                "  n{a} -> n{b} [label=\"{}\", fontsize=10];\n",
+                esc(l)
+            )),
+            None => s.push_str(&format!("  n{a} -> n{b};\n")),
+        }
     }
     s.push_str("}\n");
     s
@@ -48,6 +63,7 @@ mod tests {
                 (1, "\"a\\b\"", DotRole::Operation),
             ],
             &[(0, 1)],
+            &[String::new()],
         );
         assert!(s.contains("n1 [label=\"\\\"a\\\\b\\\"\"];"), "{s}");
         assert!(

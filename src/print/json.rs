@@ -111,9 +111,9 @@ pub fn grade<V: Serialize>(verdict: &V) -> Value {
     versioned(value(verdict))
 }
 
-/// `steps`'s document: `{"version", "results"}`, one derivation per query.
+/// `steps`'s document: `{"version", "derivations"}`, one derivation per query.
 pub fn steps<S: Serialize>(derivations: &[S]) -> Value {
-    versioned(json!({"results": value(derivations)}))
+    versioned(json!({"derivations": value(derivations)}))
 }
 
 /// `graph`'s document: the drawing's fields (`nodes`, `edges`) and `version`.

@@ -45,6 +45,19 @@ pub fn to_latex(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
     .0
 }
 
+/// LaTeX of node `id` read on its own, out of the sum or product that gave
+/// its identities and ones their size: they are written sized (`I_{N}`),
+/// so the line parses alone (a computational graph's node `z_4 I_{N}`).
+pub fn to_latex_sized(g: &mut Graph, id: Id, t: TransposeStyle) -> String {
+    Printer {
+        style: Style::Latex(t),
+        sized: true,
+        ones_sized: true,
+    }
+    .expr(g, id)
+    .0
+}
+
 /// Unicode text of node `id`.
 pub fn to_text(g: &mut Graph, id: Id) -> String {
     Printer {
@@ -228,7 +241,10 @@ impl Printer {
     }
 
     fn paren(&self, (s, p): (String, u8), min: u8) -> String {
-        if p < min {
+        if p < min && self.latex() && s.starts_with("\\frac") {
+            // Brackets as tall as the fraction they hold.
+            format!("\\left({s}\\right)")
+        } else if p < min {
             format!("({s})")
         } else {
             s
@@ -352,6 +368,9 @@ impl Printer {
         let node = g.node(id).clone();
         let kid = |i: usize| node.kids[i];
         match &node.op {
+            // A fraction `\frac{\partial L}{\partial z}` is bracketed under a
+            // superscript: `(\frac{\partial L}{\partial z})^T`.
+            Op::Var(n) | Op::Def(n) if n.adjoint_parts().is_some() => (self.name(n), POST),
             Op::Var(n) | Op::Def(n) => (self.name(n), ATOM),
             Op::Const(q) => {
                 let s = self.number(q);
@@ -419,10 +438,10 @@ impl Printer {
                 if self.latex() {
                     (
                         format!("\\frac{{\\partial {}}}{{\\partial {arg}}}", self.name(of)),
-                        ATOM,
+                        POST,
                     )
                 } else {
-                    (format!("∂{}/∂{arg}", self.name(of)), ATOM)
+                    (format!("∂{}/∂{arg}", self.name(of)), POST)
                 }
             }
             Op::Add => {

@@ -8,4 +8,4 @@ pub mod numpy;
 pub mod svg;
 pub mod tokens;
 
-pub use latex::{answer_latex, answer_text, to_latex, to_text, TransposeStyle};
+pub use latex::{answer_latex, answer_text, to_latex, to_latex_sized, to_text, TransposeStyle};

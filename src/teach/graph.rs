@@ -1,13 +1,19 @@
-//! The computational graph of a document's objectives (data; DOT in `print::dot`): shared
-//! subexpressions drawn once (the graph is hash-consed), variables and
-//! objectives marked.
+//! The computational graph of a document's objectives (data; DOT in
+//! `print::dot`), drawn as `steps` writes it: the same node names (the
+//! document's, `z_1 = W x`), each node's operation over its operands'
+//! names and its shape; constants and scalings written inside the node
+//! that uses them (so `z_3 - x` is one subtraction node and no constant is
+//! shared between objectives); each edge into a product or a difference
+//! labelled with the operand's place.
 
-use crate::core::op::Func;
 use crate::core::op::Op;
 use crate::ir::{Graph, Id};
 use crate::print::dot::{digraph, DotRole};
 use crate::print::to_text;
 use crate::syntax::ast::Name;
+use crate::teach::backward::{
+    computing_order, drawn_nodes, over, space, stand_ins, Inline, Naming,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One drawn node.
@@ -15,72 +21,55 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct GraphNode {
     /// Its index in the drawing.
     pub index: usize,
-    /// Its label.
+    /// Its label: `z₁ = W x`, then its space `∈ ℝ^m` on a second line.
     pub label: String,
     /// `variable`, `objective`, `input` or `operation`.
     pub role: String,
+    /// Its name, identifier form (`z_1`, `W`, `L`), as `steps` names it.
+    pub name: String,
+    /// Its operation over its operands' names in LaTeX (`W x`); an input,
+    /// its name.
+    pub latex: String,
+    /// Dimension symbols: `[]`, `["n"]`, `["m", "n"]`.
+    pub shape: Vec<String>,
 }
 
 /// A drawable computational graph.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct GraphView {
-    /// Nodes, inputs first.
+    /// Nodes, children first.
     pub nodes: Vec<GraphNode>,
-    /// Edges (from child, to parent): data flows upward.
+    /// Edges (from operand, to the node using it): data flows upward.
     pub edges: Vec<(usize, usize)>,
+    /// Each edge's label, in `edges`' order: `left` or `right` for an
+    /// operand of a matrix (or Kronecker) product, `−` for the subtracted
+    /// term of a difference, empty otherwise.
+    pub edge_labels: Vec<String>,
 }
 
-fn op_label(g: &mut Graph, id: Id) -> String {
-    let node = g.node(id).clone();
-    // Exhaustive, so that a new operator gets a label.
-    match &node.op {
-        Op::Var(_)
-        | Op::Const(_)
-        | Op::Identity
-        | Op::Ones
-        | Op::Zero
-        | Op::Commutation(..)
-        | Op::Upstream(_) => to_text(g, id),
-        Op::Add => "+".into(),
-        Op::Mul => {
-            if node.kids.iter().any(|k| g.is_scalar(*k)) {
-                "·".into()
+/// The edge label of operand `i` of `id`.
+fn place(g: &Graph, inline: &Inline, id: Id, i: usize) -> &'static str {
+    let kids = g.kids(id);
+    match g.op(id) {
+        Op::Mul | Op::Kron if kids.len() == 2 && !g.is_scalar(kids[0]) && !g.is_scalar(kids[1]) => {
+            if i == 0 {
+                "left"
             } else {
-                "×".into()
+                "right"
             }
         }
-        Op::Had => "⊙".into(),
-        Op::Kron => "⊗".into(),
-        Op::Transpose => "ᵀ".into(),
-        Op::Inv => "⁻¹".into(),
-        Op::MatPow(k) => format!("^{k}"),
-        Op::Pow(q) => format!("^{q}"),
-        Op::Trace => "tr".into(),
-        Op::Det => "det".into(),
-        Op::LogDet => "log|det|".into(),
-        Op::Norm => "‖·‖".into(),
-        Op::NormSq => "‖·‖²".into(),
-        Op::Func(f) => match f {
-            Func::Exp => "exp",
-            Func::Log => "log",
-            Func::Sigmoid => "σ",
-            Func::Tanh => "tanh",
-            Func::Sin => "sin",
-            Func::Cos => "cos",
-            Func::Sqrt => "√",
-            Func::Relu => "relu",
-            Func::Step => "𝟙[·>0]",
+        Op::Add => {
+            let k = kids[i];
+            let negative = inline.scaling(g, k)
+                && g.const_value(g.kids(k)[0])
+                    .is_some_and(|c| c < &crate::core::shape::Q::from_integer(0.into()));
+            if negative {
+                "−"
+            } else {
+                ""
+            }
         }
-        .into(),
-        Op::Call(f) | Op::Opaque(f) => f.text(),
-        Op::Sum => "sum".into(),
-        Op::Diag | Op::DiagPart => "diag".into(),
-        Op::Vec => "vec".into(),
-        Op::Unvec => "unvec".into(),
-        Op::Softmax => "softmax".into(),
-        Op::LogSumExp => "logsumexp".into(),
-        Op::KronL | Op::KronR => "kron-grad".into(),
-        Op::Def(n) => n.text(),
+        _ => "",
     }
 }
 
@@ -91,72 +80,86 @@ fn op_label(g: &mut Graph, id: Id) -> String {
 /// let mut p = matcalc::Problem::new(src).unwrap();
 /// let q = p.questions()[0].clone();
 /// let view = matcalc::graph(&mut p.graph, &[q.of], &[q.wrt]);
-/// assert!(view.nodes.iter().any(|n| n.role == "variable" && n.label == "W"));
+/// assert!(view.nodes.iter().any(|n| n.role == "variable" && n.label.starts_with("W ∈")));
+/// assert!(view.nodes.iter().any(|n| n.latex == "W x"));
 /// assert!(view.to_dot().starts_with("digraph"));
 /// ```
 pub fn graph(g: &mut Graph, of: &[Name], wrt: &[Name]) -> GraphView {
-    let mut order: Vec<Id> = Vec::new();
-    let mut seen = BTreeSet::new();
+    let mut naming = Naming::of_document(g);
     let roots: Vec<Id> = of.iter().filter_map(|n| g.def_node(n)).collect();
-    for &r in &roots {
-        for id in g.postorder(r) {
-            if seen.insert(id) {
-                order.push(id);
-            }
-        }
-    }
-    // A definition is drawn as its body, labelled with its name.
-    let mut rep: BTreeMap<Id, Id> = BTreeMap::new();
-    let mut def_name: BTreeMap<Id, Name> = BTreeMap::new();
-    for &id in &order {
-        if let Op::Def(n) = g.op(id).clone() {
-            let body = g.kids(id)[0];
-            rep.insert(id, body);
-            def_name.entry(body).or_insert(n);
-        }
-    }
-    let canon = |id: Id| *rep.get(&id).unwrap_or(&id);
+    let objectives: BTreeSet<Id> = roots.iter().map(|&r| g.kids(r)[0]).collect();
+    let post = computing_order(g, &roots);
+    let inline = Inline::of(g, &post);
+    let (drawn, names) = drawn_nodes(g, &mut naming, &post, &inline, None);
+    let (mut stand, map) = stand_ins(g, &drawn, &names, |_| false);
     let mut index: BTreeMap<Id, usize> = BTreeMap::new();
     let mut nodes = Vec::new();
-    let objective_bodies: BTreeSet<Id> = roots.iter().map(|&r| canon(r)).collect();
-    for &id in &order {
-        if rep.contains_key(&id) {
-            continue;
-        }
-        let label = match def_name.get(&id) {
-            Some(n) if !matches!(g.op(id), Op::Var(_)) => {
-                format!("{} = {}", n.text(), op_label(g, id))
-            }
-            _ => op_label(g, id),
+    for &id in &drawn {
+        let name = names[&id].clone();
+        let shape = g.shape(id).clone();
+        let (_, space_t) = space(&shape);
+        let input = g.op(id).is_input();
+        let (latex, label) = if input {
+            (name.latex(), format!("{} ∈ {space_t}", name.text()))
+        } else {
+            let l = over(&mut stand, g, &map, id, true);
+            (
+                crate::print::to_latex_sized(&mut stand, l, Default::default()),
+                format!("{} = {}\n∈ {space_t}", name.text(), to_text(&mut stand, l)),
+            )
         };
-        let role = match g.op(id) {
-            Op::Var(n) if wrt.contains(n) => "variable",
-            _ if def_name.get(&id).is_some_and(|n| wrt.contains(n)) => "variable",
-            _ if objective_bodies.contains(&id) => "objective",
-            op if op.is_input() => "input",
-            _ => "operation",
+        let role = if wrt.contains(&name) {
+            "variable"
+        } else if objectives.contains(&id) {
+            "objective"
+        } else if input {
+            "input"
+        } else {
+            "operation"
         };
         index.insert(id, nodes.len());
         nodes.push(GraphNode {
             index: nodes.len(),
             label,
             role: role.to_string(),
+            name: name.ident(),
+            latex,
+            shape: shape.to_list(),
         });
     }
-    let mut edges = BTreeSet::new();
-    for &id in &order {
-        if rep.contains_key(&id) || matches!(g.op(id), Op::Upstream(_)) {
+    let mut edges = Vec::new();
+    let mut edge_labels = Vec::new();
+    let mut seen = BTreeSet::new();
+    for &id in &drawn {
+        if g.op(id).is_input() {
             continue;
         }
-        for &k in g.kids(id) {
-            if let (Some(&a), Some(&b)) = (index.get(&canon(k)), index.get(&id)) {
-                edges.insert((a, b));
+        for (i, &k) in g.kids(id).to_vec().iter().enumerate() {
+            // Through a scaling or a definition to the node drawn.
+            let mut k = k;
+            loop {
+                if let Op::Def(_) = g.op(k) {
+                    k = g.kids(k)[0];
+                } else if inline.scaling(g, k) && !index.contains_key(&k) {
+                    k = g.kids(k)[1];
+                } else {
+                    break;
+                }
+            }
+            let (Some(&a), Some(&b)) = (index.get(&k), index.get(&id)) else {
+                continue;
+            };
+            let label = place(g, &inline, id, i).to_string();
+            if seen.insert((a, b, label.clone())) {
+                edges.push((a, b));
+                edge_labels.push(label);
             }
         }
     }
     GraphView {
         nodes,
-        edges: edges.into_iter().collect(),
+        edges,
+        edge_labels,
     }
 }
 
@@ -176,6 +179,6 @@ impl GraphView {
                 (n.index, n.label.as_str(), role)
             })
             .collect();
-        digraph(&nodes, &self.edges)
+        digraph(&nodes, &self.edges, &self.edge_labels)
     }
 }

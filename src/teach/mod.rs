@@ -3,6 +3,7 @@
 //! step (data in `steps`, notations in `render`), and the computational
 //! graph.
 
+pub mod backward;
 pub mod grade;
 pub mod gradebook;
 pub mod graph;

@@ -12,9 +12,10 @@ use crate::ir::{Graph, Id};
 use crate::print::{to_latex, to_text, TransposeStyle};
 use crate::problem::{Kind, Problem, Question};
 use crate::simplify::{explain, rules::cite, Explanation, MAX_EXPLAINED};
-use crate::syntax::ast::{Name, NameKind};
+use crate::teach::backward::{backward, bar, Adjoint, Naming, Notation, Setup, StepNode};
+
 use num_traits::One;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Most paths listed one by one.
 pub const MAX_PATHS: usize = 24;
@@ -63,10 +64,15 @@ pub struct Steps {
     /// `v` of the differentiated vector's shape, so that the adjoint the
     /// variable receives is `J^T v`.
     pub seed: Line,
-    /// The computational graph: one operation per named node.
-    pub nodes: Vec<Line>,
-    /// Local gradients (adjoints pushed to children), parents first.
-    pub local: Vec<Line>,
+    /// The computational graph: inputs and one operation per named node,
+    /// children first, each with its shape and its adjoint's value.
+    pub nodes: Vec<StepNode>,
+    /// The backward pass: each node's adjoint on the paths to the
+    /// variable, parents first, the variable's last.
+    pub adjoints: Vec<Adjoint>,
+    /// The derivative of each user function the paths go through, worked
+    /// out the same way.
+    pub functions: Vec<FunctionSteps>,
     /// Every path with its contribution (at most 24, `MAX_PATHS`).
     pub paths: Vec<PathStep>,
     /// How many paths there are in all.
@@ -81,88 +87,30 @@ pub struct Steps {
     pub simplification: Vec<Line>,
     /// The final answer.
     pub answer: Line,
+    /// Remarks: bounds hit.
+    pub notes: Vec<String>,
 }
 
-/// Why each operator's local gradient holds (Matrix Cookbook numbering):
-/// (plain text, LaTeX math), from the operator's own table.
-fn identity_of(op: &Op) -> Option<(&'static str, &'static str)> {
-    op.citation().map(|c| (c.text, c.latex))
+/// A user function's derivative, worked out by its own backward pass.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FunctionSteps {
+    /// The function's name (identifier form).
+    pub name: String,
+    /// Its definition: `\mathrm{swish}(k) = k \sigma(k)`.
+    pub definition: Line,
+    /// The body's nodes.
+    pub nodes: Vec<StepNode>,
+    /// The body's backward pass to the parameter.
+    pub adjoints: Vec<Adjoint>,
+    /// The result: `\mathrm{swish}'(k) = …`.
+    pub derivative: Line,
 }
-
-const SCALING: (&str, &str) = (
-    "∂(cX) = c ∂X, and ∂(cX)/∂c = tr(G^T X)",
-    r"\partial(cX) = c\, \partial X",
-);
 
 /// Reading a Jacobian off `J^T v`: the adjoint is linear in `v`.
 const IDENTIFY: (&str, &str) = (
     "J^T v is linear in v: read J^T off it with vec(AXB) = (B^T ⊗ A) vec(X) (Cookbook 520), then transpose",
-    r"\text{$J^T v$ is linear in $v$: } \mathrm{vec}(A X B) = (B^T \otimes A) \mathrm{vec}(X) \text{ (520), then transpose}",
+    r"J^T v \text{ is linear in } v\text{: } \mathrm{vec}(A X B) = (B^T \otimes A) \mathrm{vec}(X) \text{ (520), then transpose}",
 );
-
-struct Labeller {
-    used: BTreeSet<String>,
-    pool: Vec<String>,
-    next: usize,
-}
-
-impl Labeller {
-    fn new(g: &Graph) -> Self {
-        let mut used: BTreeSet<String> = g.vars.keys().map(|n| n.ident()).collect();
-        used.extend(g.defs.keys().map(|n| n.ident()));
-        let pool = "abcfghkmnpqrstuvw".chars().map(|c| c.to_string()).collect();
-        Labeller {
-            used,
-            pool,
-            next: 0,
-        }
-    }
-    /// `s` if no name of the document or label uses it, else a fresh one.
-    fn prefer(&mut self, s: &str) -> Name {
-        if self.used.insert(s.to_string()) {
-            return Name::from_cli(s).unwrap_or_else(|| Name::latin("u"));
-        }
-        self.fresh()
-    }
-    fn fresh(&mut self) -> Name {
-        loop {
-            let s = if self.next < self.pool.len() {
-                self.pool[self.next].clone()
-            } else {
-                format!("u_{}", self.next - self.pool.len() + 1)
-            };
-            self.next += 1;
-            if self.used.insert(s.clone()) {
-                return Name::from_cli(&s).unwrap_or_else(|| Name::latin("u"));
-            }
-        }
-    }
-}
-
-/// The adjoint's name: the bar over the letter, the subscript after it
-/// (`\bar{z}_2`, `z̄₂`), as a textbook sets it.
-fn bar(n: &Name, latex: bool) -> Name {
-    let (letter, sub) = match n.kind {
-        NameKind::Adjoint => (n.clone(), None),
-        _ => (
-            Name {
-                sub: None,
-                ..n.clone()
-            },
-            n.sub.clone(),
-        ),
-    };
-    let base = if latex {
-        format!("\\bar{{{}}}", letter.latex())
-    } else {
-        format!("{}\u{0304}", letter.text())
-    };
-    Name {
-        base,
-        kind: NameKind::Latin,
-        sub,
-    }
-}
 
 fn line(
     g: &mut Graph,
@@ -212,84 +160,14 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
     }
     let root = answer.derivation.root;
     let target = answer.derivation.target.unwrap_or(root);
-    // Nodes that depend on the variable.
-    let (post, dep) = crate::diff::dependents(&g, root, target);
-    // Labels: defined names for definitions' bodies, fresh letters otherwise.
-    let mut labels: HashMap<Id, Name> = HashMap::new();
-    for &id in &post {
-        if let Op::Def(n) = g.op(id).clone() {
-            labels.insert(g.kids(id)[0], n);
-        }
-    }
-    let mut lab = Labeller::new(&g);
+    // Names: the document's, the same in every derivation of it.
+    let mut naming = Naming::of_document(&mut g);
     // A Hessian differentiates the gradient, named `g` where free.
-    if kind == Kind::Hessian {
-        let l = lab.prefer("g");
-        labels.insert(root, l);
-    }
-    let seed_name = (kind != Kind::Gradient).then(|| lab.prefer("v"));
-    let teaching: Vec<Id> = post
-        .iter()
-        .copied()
-        .filter(|&id| dep[&id] && id != target && !matches!(g.op(id), Op::Def(_)))
-        .collect();
-    for &id in &teaching {
-        labels.entry(id).or_insert_with(|| lab.fresh());
-    }
-    // Label variables stand for nodes, with their facts.
-    let mut label_var: HashMap<Id, Id> = HashMap::new();
-    for &id in &teaching {
-        let name = labels[&id].clone();
-        let shape = g.shape(id).clone();
-        let symmetric = shape.is_square() && g.is_symmetric(id);
-        if !g.defs.contains_key(&name) {
-            g.vars.insert(
-                name.clone(),
-                VarInfo {
-                    symmetric,
-                    ..VarInfo::free(shape.clone())
-                },
-            );
-            label_var.insert(id, g.var(&name, shape));
-        } else {
-            let d = g.def_node(&name).unwrap_or(id);
-            label_var.insert(id, d);
-        }
-    }
-    let resolve = |g: &Graph, k: Id| -> Id {
-        // A child as it appears in a labelled node: its label, a defined name, or itself.
-        let k2 = match g.op(k) {
-            Op::Def(_) => return k,
-            _ => k,
-        };
-        *label_var.get(&k2).unwrap_or(&k2)
-    };
-    // One operation per node, in terms of labels.
-    let mut nodes = Vec::new();
-    let mut labelled: HashMap<Id, Id> = HashMap::new();
-    for &id in &teaching {
-        let n = g.node(id).clone();
-        let kids: Vec<Id> = n.kids.iter().map(|&k| resolve(&g, k)).collect();
-        let l = g.raw_unfolded(n.op.clone(), kids, n.shape.clone());
-        labelled.insert(id, l);
-        let name = labels[&id].clone();
-        nodes.push(line(
-            &mut g,
-            t,
-            &format!("{} = ", name.latex()),
-            &format!("{} = ", name.text()),
-            l,
-            None,
-        ));
-    }
-    // The objective's label, and the adjoint it starts with.
     let of_name = match kind {
-        Kind::Hessian => labels
-            .get(&root)
-            .cloned()
-            .unwrap_or_else(|| Name::latin("g")),
+        Kind::Hessian => naming.reserve("g"),
         _ => q.of.clone(),
     };
+    let seed_name = (kind != Kind::Gradient).then(|| naming.reserve("v"));
     let start = match &seed_name {
         Some(v) => {
             let shape = g.shape(root).clone();
@@ -300,6 +178,26 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
         }
         None => g.one(),
     };
+    let notation = match kind {
+        Kind::Gradient => Notation::Partial(of_name.clone()),
+        _ => Notation::Bar,
+    };
+    let limits = p.limits.clone();
+    let pass = backward(
+        &mut g,
+        &mut naming,
+        &Setup {
+            root,
+            target,
+            root_name: of_name.clone(),
+            seed: start,
+            notation: notation.clone(),
+            style: t,
+            limits: &limits,
+            answer: (kind == Kind::Gradient).then_some(answer.id),
+        },
+    )?;
+    let mut notes = pass.notes.clone();
     let seed = match &seed_name {
         Some(v) => Line {
             latex: format!("{} = {}", bar(&of_name, true).latex(), v.latex()),
@@ -317,8 +215,8 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
             )),
         },
         None => Line {
-            latex: format!("{} = 1", bar(&of_name, true).latex()),
-            text: format!("{} = 1", bar(&of_name, false).text()),
+            latex: format!("{} = 1", notation.of(&of_name, true).latex()),
+            text: format!("{} = 1", notation.of(&of_name, false).text()),
             cites: None,
             cites_latex: None,
         },
@@ -348,75 +246,71 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
             cites_latex: Some("\\text{the Hessian is the Jacobian of the gradient}".into()),
         }
     });
-    // Local gradients, parents first.
-    let mut local_lines = Vec::new();
+    // Each user function on the paths: its derivative, worked out.
+    let mut functions = Vec::new();
+    for f in &pass.calls {
+        let Some((param, fbody)) = g.fns.get(f).cloned() else {
+            continue;
+        };
+        let pv = g.var(&param, Shape::scalar());
+        let one = g.one();
+        let fpass = backward(
+            &mut g,
+            &mut naming,
+            &Setup {
+                root: fbody,
+                target: pv,
+                root_name: f.clone(),
+                seed: one,
+                notation: Notation::Partial(f.clone()),
+                style: t,
+                limits: &limits,
+                answer: None,
+            },
+        )?;
+        notes.extend(fpass.notes.iter().cloned());
+        let call = |latex: bool| {
+            if latex {
+                format!("{}({})", f.latex(), param.latex())
+            } else {
+                format!("{}({})", f.text(), param.text())
+            }
+        };
+        let d = crate::diff::call_derivative(&mut g, f, pv)?;
+        let d = crate::simplify::simplify(&mut g, d, &limits)
+            .map(|s| s.id)
+            .unwrap_or(d);
+        functions.push(FunctionSteps {
+            name: f.ident(),
+            definition: Line {
+                latex: format!("{} = {}", call(true), to_latex(&mut g, fbody, t)),
+                text: format!("{} = {}", call(false), to_text(&mut g, fbody)),
+                cites: None,
+                cites_latex: None,
+            },
+            nodes: fpass.nodes,
+            adjoints: fpass.adjoints,
+            derivative: Line {
+                latex: format!(
+                    "{}'({}) = {}",
+                    f.latex(),
+                    param.latex(),
+                    to_latex(&mut g, d, t)
+                ),
+                text: format!("{}′({}) = {}", f.text(), param.text(), to_text(&mut g, d)),
+                cites: None,
+                cites_latex: None,
+            },
+        });
+    }
+    // Node names on paths: the document's, the objective's own.
+    let root_post = g.postorder(root);
+    let inline = crate::teach::backward::Inline::of(&g, &root_post);
     let target_name = match g.op(target) {
         Op::Var(n) | Op::Def(n) => n.clone(),
         _ => q.wrt.clone(),
     };
-    let name_of = |id: Id| -> Name {
-        if id == target {
-            return target_name.clone();
-        }
-        labels
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| target_name.clone())
-    };
-    for &id in teaching.iter().rev() {
-        let l = labelled[&id];
-        let me = name_of(id);
-        let kids = g.kids(id).to_vec();
-        for (i, &k) in kids.iter().enumerate() {
-            let k = match g.op(k) {
-                Op::Def(_) if k != target => g.kids(k)[0],
-                _ => k,
-            };
-            if dep.get(&k) != Some(&true) {
-                continue;
-            }
-            let kid_name = name_of(k);
-            for latex in [true, false] {
-                let b = bar(&me, latex);
-                let s = g.shape(id).clone();
-                g.vars
-                    .entry(b.clone())
-                    .or_insert_with(|| VarInfo::free(s.clone()));
-                let gt = g.var(&b, s);
-                let terms = local(&mut g, l, i, gt)?;
-                let ks = g.shape(k).clone();
-                let sum = g.sum_terms(&terms, &ks);
-                let kb = bar(&kid_name, latex);
-                let lhs = if latex {
-                    format!("{} \\mathrel{{+}}= ", kb.latex())
-                } else {
-                    format!("{} += ", kb.text())
-                };
-                let body = if latex {
-                    to_latex(&mut g, sum, t)
-                } else {
-                    to_text(&mut g, sum)
-                };
-                if latex {
-                    let scaling =
-                        *g.op(id) == Op::Mul && g.kids(id).iter().any(|k| g.is_scalar(*k));
-                    let cites = if scaling {
-                        Some(SCALING)
-                    } else {
-                        identity_of(g.op(id))
-                    };
-                    local_lines.push(Line {
-                        latex: format!("{lhs}{body}"),
-                        text: String::new(),
-                        cites: cites.map(|c| c.0.to_string()),
-                        cites_latex: cites.map(|c| c.1.to_string()),
-                    });
-                } else if let Some(last) = local_lines.last_mut() {
-                    last.text = format!("{lhs}{body}");
-                }
-            }
-        }
-    }
+    let (_, dep) = crate::diff::dependents(&g, root, target);
     // Paths from the objective to the variable, and what each contributes.
     let mut paths: Vec<Vec<(Id, usize)>> = Vec::new();
     let mut count = 0usize;
@@ -468,10 +362,13 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
         let mut names = vec![of_name.latex()];
         for &(n, i) in path {
             let k = g.kids(n)[i];
-            if matches!(g.op(k), Op::Def(_)) && k != target {
+            if k == target {
+                names.push(target_name.latex());
                 continue;
             }
-            names.push(name_of(k).latex());
+            if let Some(name) = naming.name(&g, k, &inline) {
+                names.push(name.latex());
+            }
         }
         names.dedup();
         path_steps.push(PathStep {
@@ -560,13 +457,12 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
     };
     // Simplification: the rules egg used, or the canonical form.
     let mut simplification = Vec::new();
-    let limits = p.limits.clone();
     match explain(&mut g, from, answer.id, &limits) {
         Explanation::Rules(rules) if rules.is_empty() => {}
         Explanation::Rules(rules) => {
             for r in rules {
                 let c = cite(&r);
-                let latex_cite = c.replace('∘', "$\\circ$").replace('⊗', "$\\otimes$").replace('×', "$\\times$");
+                let latex_cite = crate::teach::render::tex_text(c);
                 simplification.push(Line {
                     latex: r.clone(),
                     text: r,
@@ -607,8 +503,9 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
         },
         gradient,
         seed,
-        nodes,
-        local: local_lines,
+        nodes: pass.nodes,
+        adjoints: pass.adjoints,
+        functions,
         paths: path_steps,
         path_count: count,
         sum_of,
@@ -616,5 +513,6 @@ pub fn steps_styled(p: &mut Problem, q: &Question, t: TransposeStyle) -> Result<
         identification,
         simplification,
         answer: answer_line,
+        notes,
     })
 }
