@@ -548,3 +548,30 @@ fn homework_derivations_compile_with_tex() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The sigmoid spelled out (`\frac{1}{1+e^{-z_1}}`, elementwise) or with
+/// `\oslash` grades as the answer it is; a wrong one still does not.
+#[test]
+fn a_spelled_out_sigmoid_is_read_elementwise() {
+    let text = std::fs::read_to_string(example("swish-mlp")).expect("read");
+    let mut p = Problem::new(&text).expect("parses");
+    let q = p.question("b_1", None).expect("question");
+    let s = "\\frac{1}{1+e^{-z_1}}";
+    let right = format!(
+        "({s} + z_1 \\odot {s} \\odot (1 - {s})) \\odot W_2^T \\frac{{\\partial L}}{{\\partial z_2}}"
+    );
+    assert_eq!(
+        grade(&mut p, &q, &right).expect("grades").verdict.as_str(),
+        "equivalent"
+    );
+    let slashed = "(\\sigma(z_1) + z_1 \\oslash (1 + e^{-z_1}) \\odot (1 - \\sigma(z_1))) \\odot W_2^T \\frac{\\partial L}{\\partial z_2}";
+    assert_eq!(
+        grade(&mut p, &q, slashed).expect("grades").verdict.as_str(),
+        "equivalent"
+    );
+    let wrong = right.replacen("(1 - ", "(1 + ", 1);
+    assert_eq!(
+        grade(&mut p, &q, &wrong).expect("grades").verdict.as_str(),
+        "not equivalent"
+    );
+}

@@ -251,6 +251,25 @@ impl Checker {
     }
 
     pub(super) fn div(&mut self, a: TExpr, b: TExpr, span: Span) -> Result<TExpr> {
+        // A vector or matrix divisor divides elementwise, as a textbook
+        // reader reads `\frac{1}{1 + e^{-z}}`: `a \odot b^{\odot -1}`.
+        if !self.is_scalar(&b) {
+            let bs = b.span;
+            let d = b.dims;
+            let inv = self.node(Op::Pow(-Q::one()), vec![b], d, bs);
+            if self.is_scalar(&a) {
+                return self.mul(a, inv, span);
+            }
+            if !(self.u.unify(a.dims.0, d.0) && self.u.unify(a.dims.1, d.1)) {
+                return Err(self.shape_err(
+                    "an elementwise division needs a scalar numerator or operands of the same shape",
+                    &a,
+                    &inv,
+                    span,
+                ));
+            }
+            return Ok(self.node(Op::Had, vec![a, inv], d, span));
+        }
         self.require_scalar(&b, "a divisor")?;
         let bs = b.span;
         let d = self.scalar_dims();

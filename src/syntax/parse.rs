@@ -440,7 +440,19 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             let mut ops = Vec::new();
             let mut operands = vec![first];
             while let Some(op) = it.next() {
-                operands.push(build_expr(it.next().ok_or_else(|| internal_span(span))?)?);
+                let rhs = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
+                // `a \oslash b` is `a \odot \frac{1}{b}` (elementwise).
+                let rhs = if op.as_str() == "\\oslash" {
+                    let one = mk(
+                        ExprKind::Num(BigRational::from_integer(BigInt::from(1))),
+                        rhs.span,
+                    );
+                    let s = rhs.span;
+                    mk(ExprKind::Frac(bx(one), bx(rhs)), s)
+                } else {
+                    rhs
+                };
+                operands.push(rhs);
                 ops.push(op.as_str() == "\\otimes");
             }
             let kron = |a: Expr, b: Expr| {
