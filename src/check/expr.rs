@@ -150,7 +150,7 @@ impl Checker {
                     NormKind::Two if !vec_like => {
                         return Err(Diagnostic::new(
                             ErrorKind::Unsupported,
-                            "the spectral norm `\\|A\\|_2` of a matrix is not supported; write `\\|A\\|_F` for the Frobenius norm",
+                            "`\\|A\\|` or `\\|A\\|_2` of a matrix is its spectral norm, which is not supported: for the Frobenius norm write `\\|A\\|_F`, and `\\|A\\|_F^2` for its square (`\\mathrm{tr}(A^T A)`)",
                         )
                         .at(span))
                     }
@@ -498,6 +498,10 @@ impl Checker {
             Builtin::Exp => elementwise(Func::Exp, self, x),
             Builtin::Log => elementwise(Func::Log, self, x),
             Builtin::Tanh => elementwise(Func::Tanh, self, x),
+            Builtin::Cosh => elementwise(Func::Cosh, self, x),
+            Builtin::Sinh => elementwise(Func::Sinh, self, x),
+            Builtin::Arctan => elementwise(Func::Arctan, self, x),
+            Builtin::Softplus => elementwise(Func::Softplus, self, x),
             Builtin::Sin => elementwise(Func::Sin, self, x),
             Builtin::Cos => elementwise(Func::Cos, self, x),
             Builtin::Sqrt => elementwise(Func::Sqrt, self, x),

@@ -225,6 +225,11 @@ pub fn greek_unicode(name: &str) -> Option<&'static str> {
     GREEK.iter().find(|(n, _)| *n == name).map(|(_, u)| *u)
 }
 
+/// The Greek letter command (without backslash) printed as `letter`: `σ` → `sigma`.
+pub fn greek_name(letter: &str) -> Option<&'static str> {
+    GREEK.iter().find(|(_, u)| *u == letter).map(|(n, _)| *n)
+}
+
 /// Whether `name` is a Greek letter command (without backslash).
 pub fn is_greek(name: &str) -> bool {
     greek_unicode(name).is_some()

@@ -25,6 +25,14 @@ pub enum Func {
     Relu,
     /// `\mathbb{1}[z > 0]`.
     Step,
+    /// `\cosh`.
+    Cosh,
+    /// `\sinh`.
+    Sinh,
+    /// `\arctan`.
+    Arctan,
+    /// `\mathrm{softplus}(z) = \log(1 + e^z)`.
+    Softplus,
 }
 
 /// What a node computes, in the typed tree and in the expression graph
@@ -134,7 +142,7 @@ const fn cite(text: &'static str, latex: &'static str) -> Citation {
 
 impl Func {
     /// Every function, in a fixed order.
-    pub const ALL: [Func; 9] = [
+    pub const ALL: [Func; 13] = [
         Func::Exp,
         Func::Log,
         Func::Sigmoid,
@@ -144,6 +152,10 @@ impl Func {
         Func::Sqrt,
         Func::Relu,
         Func::Step,
+        Func::Cosh,
+        Func::Sinh,
+        Func::Arctan,
+        Func::Softplus,
     ];
 
     /// How the function is written.
@@ -158,6 +170,10 @@ impl Func {
             Func::Sqrt => sp("\\sqrt", "√", "np.sqrt"),
             Func::Relu => sp("\\mathrm{relu}", "relu", "np.maximum"),
             Func::Step => sp("\\mathbb{1}", "𝟙", "np.where"),
+            Func::Cosh => sp("\\cosh", "cosh", "np.cosh"),
+            Func::Sinh => sp("\\sinh", "sinh", "np.sinh"),
+            Func::Arctan => sp("\\arctan", "arctan", "np.arctan"),
+            Func::Softplus => sp("\\mathrm{softplus}", "softplus", "_softplus"),
         }
     }
 
@@ -187,6 +203,16 @@ impl Func {
             Func::Step => cite(
                 "𝟙[z > 0]' = 0 wherever it is defined",
                 r"\mathbb{1}[z > 0]' = 0",
+            ),
+            Func::Cosh => cite("cosh' = sinh, elementwise", r"\cosh' = \sinh"),
+            Func::Sinh => cite("sinh' = cosh, elementwise", r"\sinh' = \cosh"),
+            Func::Arctan => cite(
+                "arctan'(z) = 1/(1 + z²), elementwise",
+                r"\arctan'(z) = 1/(1 + z^2)",
+            ),
+            Func::Softplus => cite(
+                "softplus'(z) = σ(z), elementwise",
+                r"\mathrm{softplus}'(z) = \sigma(z)",
             ),
         }
     }

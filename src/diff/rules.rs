@@ -151,6 +151,16 @@ pub fn local(g: &mut Graph, id: Id, i: usize, gt: Id) -> Result<Vec<(Q, Id)>> {
                     g.scale(Q::new(1.into(), 2.into()), p)
                 }
                 Func::Relu => g.func(Func::Step, kid),
+                Func::Cosh => g.func(Func::Sinh, kid),
+                Func::Sinh => g.func(Func::Cosh, kid),
+                // 1 / (1 + z^2), elementwise.
+                Func::Arctan => {
+                    let one = g.one();
+                    let sq = g.pow(kid, Q::from_integer(2.into()));
+                    let d = g.add(one, sq);
+                    g.pow(d, -Q::one())
+                }
+                Func::Softplus => g.func(Func::Sigmoid, kid),
                 // The indicator is flat almost everywhere.
                 Func::Step => return Ok(vec![]),
             };

@@ -277,8 +277,12 @@ impl Graph {
         // Exact values at exact points: f(0) and \log(1).
         if let Some(c) = self.const_value(a).cloned() {
             let v = match f {
-                Func::Exp | Func::Cos if c.is_zero() => Some(Q::one()),
-                Func::Sin | Func::Tanh | Func::Sqrt | Func::Step if c.is_zero() => Some(Q::zero()),
+                Func::Exp | Func::Cos | Func::Cosh if c.is_zero() => Some(Q::one()),
+                Func::Sin | Func::Tanh | Func::Sqrt | Func::Step | Func::Sinh | Func::Arctan
+                    if c.is_zero() =>
+                {
+                    Some(Q::zero())
+                }
                 Func::Sigmoid if c.is_zero() => Some(Q::new(1.into(), 2.into())),
                 Func::Relu => Some(if c.is_negative() {
                     Q::zero()
@@ -296,15 +300,19 @@ impl Graph {
         // that no zero of an unstated size is printed inside a function.
         if self.nodes[a].op == Op::Zero {
             match f {
-                Func::Exp | Func::Cos => return self.ones(&s),
+                Func::Exp | Func::Cos | Func::Cosh => return self.ones(&s),
                 Func::Sigmoid => {
                     let ones = self.ones(&s);
                     return self.scale(Q::new(1.into(), 2.into()), ones);
                 }
-                Func::Tanh | Func::Sin | Func::Relu | Func::Step | Func::Sqrt => {
-                    return self.zero(&s)
-                }
-                Func::Log => {}
+                Func::Tanh
+                | Func::Sin
+                | Func::Relu
+                | Func::Step
+                | Func::Sqrt
+                | Func::Sinh
+                | Func::Arctan => return self.zero(&s),
+                Func::Log | Func::Softplus => {}
             }
         }
         self.raw(Op::Func(f), vec![a], s)

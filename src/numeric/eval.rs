@@ -343,6 +343,11 @@ impl<'a> Evaluator<'a> {
                         }
                         Func::Sigmoid => 1.0 / (1.0 + (-*x).exp()),
                         Func::Tanh => x.tanh(),
+                        Func::Cosh => x.cosh(),
+                        Func::Sinh => x.sinh(),
+                        Func::Arctan => x.atan(),
+                        // log(1 + e^x) without overflow: max(x, 0) + log1p(e^{-|x|}).
+                        Func::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
                         Func::Sin | Func::Cos if x.abs() > MAX_TRIG_ARG => {
                             return Err(domain(TRIG_PRECISION));
                         }

@@ -387,6 +387,12 @@ fn scalar_fn(f: Func, x: f64) -> Result<f64> {
         Func::Log => x.ln(),
         Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
         Func::Tanh => x.tanh(),
+        Func::Cosh => x.cosh(),
+        Func::Sinh => x.sinh(),
+        Func::Arctan => x.atan(),
+        // Written as its definition, log(1 + e^x), on the stable side.
+        Func::Softplus if x > 30.0 => x + (-x).exp().ln_1p(),
+        Func::Softplus => x.exp().ln_1p(),
         // The same physical limit as the graph's evaluator, restated here.
         Func::Sin | Func::Cos if x.abs() > 1e5 => {
             return Err(domain(

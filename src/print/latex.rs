@@ -241,8 +241,8 @@ impl Printer {
     }
 
     fn paren(&self, (s, p): (String, u8), min: u8) -> String {
-        if p < min && self.latex() && s.starts_with("\\frac") {
-            // Brackets as tall as the fraction they hold.
+        if p < min && self.latex() && s.starts_with("\\frac{\\partial") {
+            // Brackets as tall as the gradient they hold.
             format!("\\left({s}\\right)")
         } else if p < min {
             format!("({s})")

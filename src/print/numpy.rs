@@ -45,8 +45,10 @@ pub struct Function {
 }
 
 /// The helpers a module may call, each with the name it is called by.
-const HELPERS: [(&str, &str); 5] = [
-    ("_sigmoid(", "def _sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n"),
+const HELPERS: [(&str, &str); 6] = [
+    // tanh form: finite for any x (1 / (1 + e^{-x}) overflows below -709).
+    ("_sigmoid(", "def _sigmoid(x):\n    return 0.5 * (1.0 + np.tanh(0.5 * x))\n"),
+    ("_softplus(", "def _softplus(x):\n    return np.logaddexp(0.0, x)\n"),
     ("_softmax(", "def _softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n"),
     ("_logsumexp(", "def _logsumexp(z):\n    m = np.max(z)\n    return m + np.log(np.sum(np.exp(z - m)))\n"),
     ("_kron_grad_a(", "def _kron_grad_a(G, B):\n    p, q = B.shape\n    m, n = G.shape[0] // p, G.shape[1] // q\n    return np.array([[np.sum(G[i*p:(i+1)*p, j*q:(j+1)*q] * B) for j in range(n)] for i in range(m)])\n"),

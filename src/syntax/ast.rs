@@ -121,6 +121,14 @@ pub enum Builtin {
     Log,
     /// `\tanh`.
     Tanh,
+    /// `\cosh`.
+    Cosh,
+    /// `\sinh`.
+    Sinh,
+    /// `\arctan`.
+    Arctan,
+    /// `\mathrm{softplus}`.
+    Softplus,
     /// `\sin`.
     Sin,
     /// `\cos`.

@@ -140,11 +140,75 @@ pub(super) fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         _ => String::new(),
     };
+    // An unknown command is named, with what to write instead where the
+    // usual intent is known.
+    let rest = &src[start.min(src.len())..];
+    if let Some(cmd) = command_at(rest) {
+        if !known_command(cmd) || instead_of(cmd).is_some() {
+            let what = if known_command(cmd) {
+                format!("`\\{cmd}` cannot be used here")
+            } else {
+                format!("unknown command `\\{cmd}`")
+            };
+            let mut d =
+                Diagnostic::new(ErrorKind::Parse, what).at(Span::new(start, start + 1 + cmd.len()));
+            if let Some(hint) = instead_of(cmd) {
+                d = d.note(hint.to_string());
+            } else {
+                d = d.note("docs/LANGUAGE.md lists the commands matcalc reads".to_string());
+            }
+            return d;
+        }
+    }
     let mut d = Diagnostic::new(ErrorKind::Parse, found).at(Span::new(start, end));
     if !expected.is_empty() {
         d = d.note(format!("expected {expected}"));
     }
+    // `KL = …`: a multi-letter name written bare.
+    let line_start = src[..start.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = &src[line_start..];
+    let word: String = line
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    let after = line.trim_start()[word.len()..].trim_start();
+    if word.len() >= 2 && (after.starts_with('=') || after.starts_with("\\in")) {
+        d = d.note(format!(
+            "a name of several letters is written `\\mathrm{{{word}}}`; `{word}` alone is a product of one-letter names"
+        ));
+    }
     d
+}
+
+/// The command (without its backslash) that `s` starts with, if any.
+fn command_at(s: &str) -> Option<&str> {
+    let t = s.strip_prefix('\\')?;
+    let n = t.chars().take_while(char::is_ascii_alphabetic).count();
+    (n > 0).then(|| &t[..n])
+}
+
+/// Whether the grammar spells `\cmd` anywhere (or knows it as a Greek letter).
+fn known_command(cmd: &str) -> bool {
+    const GRAMMAR: &str = include_str!("../../grammar/matcalc.pest");
+    let greek = GRAMMAR
+        .split_once("greek_word = _{")
+        .and_then(|(_, r)| r.split_once('}'))
+        .map_or("", |(g, _)| g);
+    GRAMMAR.contains(&format!("\"\\\\{cmd}")) || greek.contains(&format!("\"{cmd}\""))
+}
+
+/// What to write instead of a command the language does not have.
+fn instead_of(cmd: &str) -> Option<&'static str> {
+    Some(match cmd {
+        "sum" => "no index sums: write `\\mathbf{1}^T x` for a sum of entries, `x^T x` for a sum of squares, `\\mathrm{sum}(A)`",
+        "prod" => "products over an index are not part of the language: write `\\exp(\\mathbf{1}^T \\log(x))` for the product of positive entries",
+        "max" | "min" | "argmax" | "argmin" => "a maximum or minimum is not differentiable where entries tie and is not supported; `\\mathrm{logsumexp}(z)` is the smooth maximum",
+        "cdots" | "ldots" | "dots" | "vdots" => "write the whole expression: vectors and matrices stand for their entries",
+        "int" | "lim" => "integrals and limits are not part of the language",
+        "left" | "right" => "`\\left` and `\\right` go before a bracket: `\\left( … \\right)`",
+        _ => return None,
+    })
 }
 
 /// The innermost bracket still open at byte `pos` on its line, and where

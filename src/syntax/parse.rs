@@ -157,7 +157,7 @@ fn build_stmt(p: Pair<Rule>) -> Result<Stmt> {
             let mut space = None;
             for q in p.into_inner() {
                 match q.as_rule() {
-                    Rule::name => names.push((build_name(&q)?, sp(&q))),
+                    Rule::dname => names.push((build_dname(&q)?, sp(&q))),
                     Rule::space => space = Some(build_space(q)?),
                     _ => return Err(internal(&q)),
                 }
@@ -192,7 +192,7 @@ fn build_stmt(p: Pair<Rule>) -> Result<Stmt> {
                 return Err(Diagnostic::new(ErrorKind::Internal, "malformed definition").at(span));
             };
             Ok(Stmt::Def {
-                name: build_name(&n)?,
+                name: build_dname(&n)?,
                 name_span: sp(&n),
                 body: build_expr(b)?,
             })
@@ -222,8 +222,8 @@ fn query_names(q: Pair<Rule>) -> Result<(Name, Name)> {
     let span = sp(&q);
     let names: Vec<Name> = q
         .into_inner()
-        .filter(|p| p.as_rule() == Rule::name)
-        .map(|p| build_name(&p))
+        .filter(|p| matches!(p.as_rule(), Rule::name | Rule::dname))
+        .map(|p| build_dname(&p))
         .collect::<Result<_>>()?;
     let bad = || Diagnostic::new(ErrorKind::Internal, "malformed derivative").at(span);
     match rule {
@@ -334,17 +334,45 @@ fn collect_name(p: Pair<Rule>, base: &mut Option<(String, NameKind)>, sub: &mut 
     match p.as_rule() {
         Rule::latin => *base = Some((p.as_str().to_string(), NameKind::Latin)),
         Rule::greek => {
-            *base = Some((
-                p.as_str().trim_start_matches('\\').to_string(),
-                NameKind::Greek,
-            ))
+            let s = p.as_str();
+            // A Unicode letter is the command it prints as: `σ` is `\sigma`.
+            let name = crate::core::name::greek_name(s).unwrap_or(s.trim_start_matches('\\'));
+            *base = Some((name.to_string(), NameKind::Greek))
         }
-        Rule::sub_char | Rule::sub_text => *sub = Some(p.as_str().replace(' ', "")),
+        // A word in a subscript is its letters: `D_{\mathrm{KL}}` is `D_{KL}`.
+        Rule::sub_char | Rule::sub_text => {
+            let mut s = p.as_str().replace(' ', "");
+            for w in ["\\mathrm{", "\\textrm{", "\\text{", "\\operatorname{"] {
+                while let Some(i) = s.find(w) {
+                    let rest = &s[i + w.len()..];
+                    let close = rest.find('}').unwrap_or(rest.len());
+                    s = format!(
+                        "{}{}{}",
+                        &s[..i],
+                        &rest[..close],
+                        rest.get(close + 1..).unwrap_or("")
+                    );
+                }
+            }
+            *sub = Some(s)
+        }
         _ => {
             for q in p.into_inner() {
                 collect_name(q, base, sub);
             }
         }
+    }
+}
+
+/// A declared or defined name: a letter with its subscript, or a word.
+fn build_dname(p: &Pair<Rule>) -> Result<Name> {
+    if p.as_rule() == Rule::name {
+        return build_name(p);
+    }
+    let q = first(p.clone())?;
+    match q.as_rule() {
+        Rule::word => build_word(&q),
+        _ => build_name(&q),
     }
 }
 
@@ -442,7 +470,7 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
             while let Some(op) = it.next() {
                 let rhs = build_expr(it.next().ok_or_else(|| internal_span(span))?)?;
                 // `a \oslash b` is `a \odot \frac{1}{b}` (elementwise).
-                let rhs = if op.as_str() == "\\oslash" {
+                let rhs = if matches!(op.as_str(), "\\oslash" | "⊘") {
                     let one = mk(
                         ExprKind::Num(BigRational::from_integer(BigInt::from(1))),
                         rhs.span,
@@ -453,7 +481,7 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
                     rhs
                 };
                 operands.push(rhs);
-                ops.push(op.as_str() == "\\otimes");
+                ops.push(matches!(op.as_str(), "\\otimes" | "⊗"));
             }
             let kron = |a: Expr, b: Expr| {
                 let s = a.span.join(b.span);
@@ -532,6 +560,18 @@ pub(crate) fn build_expr(p: Pair<Rule>) -> Result<Expr> {
                 acc = match post.as_rule() {
                     Rule::transpose | Rule::prime => mk(ExprKind::Transpose(bx(acc)), s),
                     Rule::inv_t => mk(ExprKind::InvTranspose(bx(acc)), s),
+                    Rule::sup_uni => {
+                        let n: i64 = match post.as_str() {
+                            "⁻¹" => -1,
+                            "²" => 2,
+                            _ => 3,
+                        };
+                        let e = mk(
+                            ExprKind::Num(BigRational::from_integer(BigInt::from(n))),
+                            sp(&post),
+                        );
+                        mk(ExprKind::Power(bx(acc), bx(e)), s)
+                    }
                     Rule::odot_pow => {
                         let e = build_expr(first(post)?)?;
                         mk(ExprKind::ElemPower(bx(acc), bx(e)), s)
@@ -705,6 +745,10 @@ fn builtin(p: &Pair<Rule>) -> Result<Builtin> {
         "exp" => Builtin::Exp,
         "log" | "ln" => Builtin::Log,
         "tanh" => Builtin::Tanh,
+        "cosh" => Builtin::Cosh,
+        "sinh" => Builtin::Sinh,
+        "arctan" => Builtin::Arctan,
+        "softplus" => Builtin::Softplus,
         "sin" => Builtin::Sin,
         "cos" => Builtin::Cos,
         "sqrt" => Builtin::Sqrt,
