@@ -88,6 +88,8 @@ const GOALS: &[(&str, &str)] = &[
     ("kronecker-of-identities", "(2 A A^{-1}) \\otimes (C C^{-1}) + A \\otimes C"),
     ("trace-rules", "\\mathrm{tr}(I) + \\mathrm{tr}(A \\otimes B) + \\mathrm{tr}(2 \\alpha A)"),
     ("sum-rules", "\\mathrm{sum}(\\mathbf{1}) + \\mathrm{sum}(I) + \\mathrm{sum}(x y^T) + \\mathrm{sum}(\\alpha A)"),
+    ("sigmoid-from-exp", "\\exp(x) \\odot (1 + \\exp(x))^{\\odot -1} + (1 + \\exp(-x))^{\\odot -1} + \\exp(x) \\odot \\sigma(-x) \\odot a"),
+    ("diag-of-transpose", "\\mathrm{diag}(A^T) + \\mathrm{diag}((W^T W)^T)"),
     ("diag-rules", "\\mathrm{diag}(x a^T) + \\mathrm{diag}(I) + \\mathrm{diag}(\\mathrm{diag}(\\mathbf{1}))"),
     ("logdet-of-scaled-identity", "\\log|3 \\alpha (x^T a) I| x + \\log|I| x + \\log|\\beta A| x"),
     ("sum-of-column-times-row-chain", "\\mathrm{sum}(\\mathbf{1} \\mathbf{1}^T W^T) + \\mathrm{sum}(x a^T A B)"),
@@ -136,6 +138,12 @@ const NON_GOALS: &[(&str, &str, &str, bool)] = &[
         "\\mathrm{vec}(A)",
         true,
     ),
+    (
+        "sigmoid-needs-the-negation",
+        "(1 + \\exp(x))^{\\odot -1}",
+        "\\sigma(x)",
+        true,
+    ),
     // Equal at a symmetric point, but a different function of S.
     (
         "declared-symmetry-is-not-used-in-functions",
@@ -144,6 +152,22 @@ const NON_GOALS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
 ];
+
+/// The logistic sigmoid is recognised from its definition: the
+/// constructors build `\sigma(x)` itself.
+#[test]
+fn the_sigmoid_is_recognised() {
+    let mut p = Problem::new(DECLS).expect("declarations");
+    let (sig, _, _) = build(&mut p, "\\sigma(x)");
+    for form in [
+        "\\exp(x) \\odot (1 + \\exp(x))^{\\odot -1}",
+        "(1 + \\exp(-x))^{\\odot -1}",
+        "\\frac{1}{1 + e^{-x}}",
+        "\\exp(x) \\odot \\sigma(-x)",
+    ] {
+        assert_eq!(build(&mut p, form).0, sig, "{form}");
+    }
+}
 
 /// A chain that makes a column is one node however it was written, and
 /// that node is grouped right to left: `(A B) x` contains `B x`.

@@ -578,6 +578,7 @@ impl Graph {
                 None => ops.push((base, q)),
             }
         }
+        self.sigmoid_pairs(&mut ops);
         let mut acc: Option<Id> = None;
         for (base, q) in ops {
             if q.is_zero() {
@@ -594,6 +595,71 @@ impl Graph {
             None => self.ones(&s),
         };
         self.scale(ca * cb, h)
+    }
+
+    /// `u` where `id` is `1 + \exp(u)` (the one a scalar or the ones).
+    pub(super) fn one_plus_exp(&mut self, id: Id) -> Option<Id> {
+        if self.nodes[id].op != Op::Add {
+            return None;
+        }
+        let terms = self.terms(id);
+        let [(c1, t1), (c2, t2)] = terms.as_slice() else {
+            return None;
+        };
+        if !c1.is_one() || !c2.is_one() {
+            return None;
+        }
+        let is_one = |g: &Self, t: Id| g.const_value(t).is_some_and(|c| c.is_one()) || g.is_ones(t);
+        let e = if is_one(self, *t1) {
+            *t2
+        } else if is_one(self, *t2) {
+            *t1
+        } else {
+            return None;
+        };
+        match self.nodes[e].op {
+            Op::Func(Func::Exp) => Some(self.nodes[e].kids[0]),
+            _ => None,
+        }
+    }
+
+    /// `\exp(u) \odot (1 + \exp(u))^{\odot -1} = \sigma(u)` and
+    /// `\exp(u) \odot \sigma(-u) = \sigma(u)` among Hadamard operands (base,
+    /// power): the pair becomes one operand `\sigma(u)`.
+    fn sigmoid_pairs(&mut self, ops: &mut Vec<(Id, Q)>) {
+        let mut i = 0;
+        while i < ops.len() {
+            let (base, q) = ops[i].clone();
+            let u = match (&self.nodes[base].op, q.is_one()) {
+                (Op::Func(Func::Exp), true) => self.nodes[base].kids[0],
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            // `(1 + \exp(u))^{\odot -1}`, or `\sigma(-u)` (the constructor's own
+            // form of `(1 + \exp(u))^{-1}` when `u` is a negation).
+            let neg_u = self.neg(u);
+            let partner = (0..ops.len()).find(|&j| {
+                j != i
+                    && ((ops[j].1 == -Q::one() && self.one_plus_exp(ops[j].0) == Some(u))
+                        || (ops[j].1.is_one()
+                            && self.nodes[ops[j].0].op == Op::Func(Func::Sigmoid)
+                            && self.nodes[ops[j].0].kids[0] == neg_u))
+            });
+            match partner {
+                Some(j) => {
+                    let sig = self.func(Func::Sigmoid, u);
+                    ops[i] = (sig, Q::one());
+                    ops.remove(j);
+                    if j < i {
+                        i -= 1;
+                    }
+                    i += 1;
+                }
+                None => i += 1,
+            }
+        }
     }
 
     pub(super) fn had_operands(&self, id: Id) -> Vec<Id> {

@@ -29,6 +29,11 @@ impl Graph {
 
     /// `\mathrm{diag}(A)` of a matrix; `\mathrm{diag}(a b^T) = a \odot b`.
     pub fn diag_part(&mut self, a: Id) -> Id {
+        // diag(A^T) = diag(A).
+        if self.nodes[a].op == Op::Transpose {
+            let k = self.nodes[a].kids[0];
+            return self.diag_part(k);
+        }
         if self.nodes[a].op == Op::Identity {
             let s = Shape {
                 rows: self.nodes[a].shape.rows.clone(),
@@ -235,6 +240,17 @@ impl Graph {
     pub fn pow(&mut self, a: Id, p: Q) -> Id {
         if p.is_one() {
             return a;
+        }
+        // `(1 + \exp(-u))^{-1} = \sigma(u)`, scalar or elementwise.
+        if p == -Q::one() {
+            if let Some(m) = self.one_plus_exp(a) {
+                if let (Op::Mul, Some(c)) = (&self.nodes[m].op, self.nodes[m].kids.first()) {
+                    let (c, u) = (*c, self.nodes[m].kids[1]);
+                    if self.const_value(c).is_some_and(|c| *c == -Q::one()) {
+                        return self.func(Func::Sigmoid, u);
+                    }
+                }
+            }
         }
         let node = self.nodes[a].clone();
         if let Op::Const(c) = &node.op {

@@ -25,13 +25,15 @@
 //! | `K^T = K` for structurally symmetric `K` (`X X^T`, `A + A^T`, palindromic products); for a declared `\mathbb{S}` input only in answers | `t` |
 //! | `(A^{-1})^{-1} = A`, `I^{-1} = I`, `(c s A)^{-1} = c^{-1} s^{-1} A^{-1}` | `inv` |
 //! | `(x^p)^k = x^{pk}` and `(c x)^k = c^k x^k` for integer `k`; exact powers of constants | `pow` |
+//! | `\exp(u) \odot (1 + \exp(u))^{\odot -1} = \sigma(u)`, `\exp(u) \odot \sigma(-u) = \sigma(u)` | `had` |
+//! | `(1 + \exp(-u))^{-1} = \sigma(u)`, scalar or elementwise | `pow` |
 //! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
 //! | `s \otimes A = s A`; constants out; `0 \otimes B = 0`; `I_m \otimes I_n = I_{mn}` | `kron` |
 //! | `K_{m,1} = K_{1,n} = I`; `K_{m,n}^T = K_{n,m}`; `K_{n,n}` is symmetric | `commutation`, `t` |
 //! | `\log|s I_n| = n \log|s|` | `op_node` |
 //! | `\mathrm{tr}(s) = s`, `\mathrm{tr}(I_n) = n`, `\mathrm{tr}(A \otimes B) = \mathrm{tr} A\, \mathrm{tr} B`, scalars out | `trace` |
 //! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, of a column times a row chain `u R = \mathrm{sum}(u)\,\mathrm{sum}(R)`, scalars out | `sum` |
-//! | `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(s I) = s \mathbf{1}`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
+//! | `\mathrm{diag}(A^T) = \mathrm{diag}(A)`, `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(s I) = s \mathbf{1}`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
 //! | `\mathrm{unvec}(\mathrm{vec}\, X) = X`, `\mathrm{unvec}(a \otimes b) = b a^T`, `\mathrm{unvec}((A \otimes B) \mathrm{vec}\, X) = B X A^T` | `unvec` |
 //! | linear operations of 0 are 0; `f(0)` of a zero matrix is `f(0) \mathbf{1}`; `\exp(0) = 1`, `\log(1) = 0`, … | `func`, `call`, `op_node` |
 //! | a subexpression equal to a definition's body is that defined name | `intern` |
