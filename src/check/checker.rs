@@ -55,6 +55,7 @@ impl Checker {
                     symmetric: d.symmetric || d.spd,
                     spd: d.spd,
                     positive: d.positive,
+                    simplex: d.simplex,
                     is_dim: false,
                     declared: true,
                 },
@@ -68,6 +69,7 @@ impl Checker {
                     shape: shape_of(&mut self.u, &names, *d),
                     symmetric: false,
                     spd: false,
+                    simplex: false,
                     positive: is_dim,
                     is_dim,
                     declared: false,
@@ -143,6 +145,16 @@ impl Checker {
             )
             .at(span));
         }
+        if space.simplex && space.cols.is_some() {
+            return Err(Diagnostic::new(
+                ErrorKind::Shape,
+                format!(
+                    "`{}` is declared in a simplex `\\Delta^{{n}}`, which holds vectors (probability vectors): write one dimension",
+                    n.latex()
+                ),
+            )
+            .at(span));
+        }
         if space.symmetric {
             let ok = self.u.unify(rows, cols);
             if !ok {
@@ -160,6 +172,7 @@ impl Checker {
                 symmetric: space.symmetric,
                 spd: space.spd,
                 positive: space.positive,
+                simplex: space.simplex,
                 span,
             },
         );

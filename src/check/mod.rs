@@ -46,6 +46,9 @@ pub struct VarInfo {
     pub spd: bool,
     /// A positive scalar (`\mathbb{R}_{+}` or a dimension symbol).
     pub positive: bool,
+    /// A probability vector (`\Delta^{n}`): `\mathbf{1}^T y = 1` at every
+    /// point answers are evaluated at.
+    pub simplex: bool,
     /// A dimension symbol used as a scalar (`D` in `-\frac{D}{2}`).
     pub is_dim: bool,
     /// Declared (rather than inferred).
@@ -61,6 +64,7 @@ impl VarInfo {
             symmetric: false,
             spd: false,
             positive: false,
+            simplex: false,
             is_dim: false,
             declared: false,
         }
@@ -95,6 +99,7 @@ struct Decl {
     symmetric: bool,
     spd: bool,
     positive: bool,
+    simplex: bool,
     span: Span,
 }
 

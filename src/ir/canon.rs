@@ -382,6 +382,18 @@ impl Graph {
                     None => scalars.push(n),
                 }
                 mats.drain(i..i + 2);
+            } else if self.point_symmetry
+                && self.nodes[l].op == Op::Transpose
+                && self.nodes[self.nodes[l].kids[0]].op == Op::Ones
+                && matches!(&self.nodes[r].op, Op::Var(n) if self.vars.get(n).is_some_and(|v| v.simplex))
+            {
+                // `\mathbf{1}^T y = 1` for a probability vector, at the points
+                // answers are evaluated at (never inside the function).
+                mats.drain(i..i + 2);
+            } else if let Some(rest) = self.reciprocal_inner(l, r) {
+                // `u^T (u^{\odot -1} \odot v) = \mathbf{1}^T v`: one scalar factor.
+                scalars.push(rest);
+                mats.drain(i..i + 2);
             } else {
                 i += 1;
             }
@@ -515,6 +527,7 @@ impl Graph {
                     symmetric: false,
                     spd: false,
                     positive: true,
+                    simplex: false,
                     is_dim: true,
                     declared: false,
                 });
@@ -595,6 +608,36 @@ impl Graph {
             None => self.ones(&s),
         };
         self.scale(ca * cb, h)
+    }
+
+    /// `\mathbf{1}^T v` when `l r` is `u^T (u^{\odot -1} \odot v)` for column
+    /// vectors (the softmax cross-entropy's `s^T (s^{\odot -1} \odot y)`).
+    fn reciprocal_inner(&mut self, l: Id, r: Id) -> Option<Id> {
+        if self.nodes[l].op != Op::Transpose || self.nodes[r].op != Op::Had {
+            return None;
+        }
+        let u = self.nodes[l].kids[0];
+        if self.nodes[u].shape.cols != Dim::One || self.nodes[r].shape.cols != Dim::One {
+            return None;
+        }
+        let ops = self.had_operands(r);
+        let k = ops
+            .iter()
+            .position(|&x| self.nodes[x].op == Op::Pow(-Q::one()) && self.nodes[x].kids[0] == u)?;
+        let rest: Vec<Id> = ops
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .map(|(_, &x)| x)
+            .collect();
+        let mut v = *rest.first()?;
+        for &x in &rest[1..] {
+            v = self.had(v, x);
+        }
+        let s = self.nodes[u].shape.clone();
+        let ones = self.ones(&s);
+        let ot = self.t(ones);
+        Some(self.mul(ot, v))
     }
 
     /// `u` where `id` is `1 + \exp(u)` (the one a scalar or the ones).

@@ -101,6 +101,11 @@ impl Instance {
                 DMatrix::from_element(1, 1, n as f64)
             } else if info.shape.is_scalar() {
                 DMatrix::from_element(1, 1, rng.gen_range(0.5..1.5))
+            } else if info.simplex {
+                // A probability vector: positive entries summing to one.
+                let a = DMatrix::from_fn(r, c, |_, _| rng.gen_range(0.5..1.5));
+                let total = a.sum();
+                a / total
             } else if info.spd {
                 let a = DMatrix::from_fn(r, c, |_, _| normal(&mut rng));
                 &a * a.transpose() + DMatrix::identity(r, r) * (r as f64)

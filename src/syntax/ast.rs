@@ -29,6 +29,8 @@ pub struct Space {
     pub spd: bool,
     /// `\mathbb{R}_{+}`: a positive scalar.
     pub positive: bool,
+    /// `\Delta^{n}`: a probability vector (positive entries summing to one).
+    pub simplex: bool,
 }
 
 /// What a query asks for.

@@ -263,6 +263,7 @@ fn build_space(p: Pair<Rule>) -> Result<Space> {
         symmetric,
         spd: false,
         positive: false,
+        simplex: q.as_rule() == Rule::simplex_space,
     };
     for r in kids(q) {
         match r.as_rule() {
