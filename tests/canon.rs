@@ -18,7 +18,8 @@ W \\in \\mathbb{R}^{m \\times n}
 S \\in \\mathbb{S}^{n}
 \\alpha, \\beta \\in \\mathbb{R}_{+}
 \\mathrm{quad}(k) = \\frac{1}{2} k^2 + \\cos(k)
-L = x^T S x";
+L = x^T S x
+r = \\sqrt{a^T a}";
 
 /// `expr` read in the declarations' context: its graph node (built by the
 /// constructors), its checked tree and the typed context of that tree.
@@ -99,6 +100,7 @@ const GOALS: &[(&str, &str)] = &[
     ("functions-of-zero", "\\exp(x - x) + \\sigma(x - x) + \\cos(0) x + \\mathrm{quad}(x - x)"),
     ("exact-function-values", "\\log(1) + \\exp(0) + \\sigma(0) + \\mathrm{relu}(-2)"),
     ("definition-folds-back", "x^T S x + 1"),
+    ("defined-root-folds-back", "(a^T a)^{-1/2} x + (a^T a)^{3/2} x + (a^T a) x"),
     ("commutation-transpose", "K_{m,n}^T \\mathrm{vec}(W^T)"),
     ("commutation-square-transpose", "\\mathbf{K}_{n,n}^T \\mathrm{vec}(A)"),
     ("commutation-with-a-one", "K_{n,1} x + K_{1,n} x"),
@@ -152,6 +154,16 @@ const NON_GOALS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
 ];
+
+/// A power of a defined root is a power of its name: with `r = \\sqrt{a^T a}`,
+/// `(a^T a)^{-1/2}` is `r^{-1}`.
+#[test]
+fn defined_roots_fold_back() {
+    let mut p = Problem::new(DECLS).expect("declarations");
+    let (inv, _, _) = build(&mut p, "(a^T a)^{-1/2}");
+    let (r_inv, _, _) = build(&mut p, "r^{-1}");
+    assert_eq!(inv, r_inv);
+}
 
 /// The logistic sigmoid is recognised from its definition: the
 /// constructors build `\sigma(x)` itself.

@@ -241,6 +241,17 @@ impl Graph {
         if p.is_one() {
             return a;
         }
+        // A power of a defined root or power is a power of its name.
+        if self.folding {
+            if let Some((name, r)) = self.root_defs.get(&a).cloned() {
+                let k = p.clone() / r;
+                if k.is_integer() && !k.is_zero() {
+                    if let Some(d) = self.def_node(&name) {
+                        return self.pow(d, k);
+                    }
+                }
+            }
+        }
         // `(1 + \exp(-u))^{-1} = \sigma(u)`, scalar or elementwise.
         if p == -Q::one() {
             if let Some(m) = self.one_plus_exp(a) {

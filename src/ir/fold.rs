@@ -28,6 +28,33 @@ impl Graph {
             }
         }
         self.defs = new_bodies;
+        // Defined powers and roots, by what they are a power of.
+        self.root_defs.clear();
+        let bodies: Vec<(Id, Name)> = self
+            .def_of_body
+            .iter()
+            .map(|(b, n)| (*b, n.clone()))
+            .collect();
+        for (b, name) in bodies {
+            let node = &self.nodes[b];
+            // Positive powers and roots only: a reciprocal definition
+            // (`L = \|v\|^{-1}`) would turn every power of its base into one
+            // of `L`.
+            let r = match &node.op {
+                Op::Pow(r) if r.is_positive() => r.clone(),
+                Op::Func(Func::Sqrt) => Q::new(1.into(), 2.into()),
+                _ => continue,
+            };
+            let base = node.kids[0];
+            // The first definition written wins (a deterministic choice).
+            let first = self.root_defs.get(&base).is_none_or(|(n, _)| {
+                self.def_order.iter().position(|d| d == &name)
+                    < self.def_order.iter().position(|d| d == n)
+            });
+            if first {
+                self.root_defs.insert(base, (name, r));
+            }
+        }
     }
 
     pub(super) fn refold(

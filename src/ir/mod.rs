@@ -37,6 +37,7 @@
 //! | `\mathrm{unvec}(\mathrm{vec}\, X) = X`, `\mathrm{unvec}(a \otimes b) = b a^T`, `\mathrm{unvec}((A \otimes B) \mathrm{vec}\, X) = B X A^T` | `unvec` |
 //! | linear operations of 0 are 0; `f(0)` of a zero matrix is `f(0) \mathbf{1}`; `\exp(0) = 1`, `\log(1) = 0`, … | `func`, `call`, `op_node` |
 //! | a subexpression equal to a definition's body is that defined name | `intern` |
+//! | a power of a defined power or root is a power of its name: `d = \sqrt{q}` gives `q^{-1/2} = d^{-1}`, `q = d^2` | `pow` |
 //!
 //! Non-goals (never applied): commutativity of matrix products, `(AB)^T =
 //! A^T B^T`, `\mathrm{tr}(AB) = \mathrm{tr} A\, \mathrm{tr} B`, `S^T = S` for a
@@ -78,6 +79,9 @@ pub struct Graph {
     /// Definitions in dependency order.
     pub def_order: Vec<Name>,
     def_of_body: HashMap<Id, Name>,
+    /// Definitions that are a power or root of a node (`d = \sqrt{q}`): the
+    /// node, with the name and exponent, so `q^{-1/2}` folds to `d^{-1}`.
+    root_defs: HashMap<Id, (Name, Q)>,
     folding: bool,
     /// Free inputs with their facts.
     pub vars: BTreeMap<Name, VarInfo>,
@@ -115,6 +119,7 @@ impl Graph {
             defs: BTreeMap::new(),
             def_order: Vec::new(),
             def_of_body: HashMap::new(),
+            root_defs: HashMap::new(),
             folding: false,
             vars,
             fns: BTreeMap::new(),
