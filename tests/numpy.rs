@@ -151,3 +151,65 @@ fn numpy_modules_agree_with_the_evaluator() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The NumPy a problem's `grad --format numpy` writes.
+fn numpy_of(path: &str) -> String {
+    let (out, err, code) = common::run(&["grad", "--format", "numpy", path], None);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// An inverse applied is a solve, never formed; a subexpression used twice
+/// is computed once; a chain that ends in a vector multiplies right to left.
+#[test]
+fn numpy_solves_shares_and_multiplies_vectors_first() {
+    let ex = |id: &str| format!("{}/examples/{id}.tex", env!("CARGO_MANIFEST_DIR"));
+    let gplvm = numpy_of(&ex("gplvm"));
+    assert!(!gplvm.contains("np.linalg.inv("), "{gplvm}");
+    assert!(gplvm.contains("np.linalg.solve(K, "), "{gplvm}");
+    let ae = numpy_of(&ex("autoencoder"));
+    assert_eq!(ae.matches("(W @ x)").count(), 1, "W x computed once:\n{ae}");
+    assert!(
+        ae.contains("(W.T @ _t1)"),
+        "W^T (W x), not (W^T W) x:\n{ae}"
+    );
+    assert!(!ae.contains("(W.T @ W)"), "{ae}");
+}
+
+/// Logistic and softmax cross-entropy gradients stay finite at logits of
+/// ±1000 (the sigmoid in its tanh form; the softmax with its maximum
+/// subtracted; no reciprocal of a softmax).
+#[test]
+fn numpy_gradients_are_finite_at_large_logits() {
+    let dir = std::env::temp_dir().join(format!("matcalc-stable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cases = [
+        (
+            "X \\in \\mathbb{R}^{N \\times D}\ny \\in \\mathbb{R}^{N}\nw \\in \\mathbb{R}^{D}\nL = \\mathbf{1}^T \\log(1 + \\exp(-y \\odot X w))\n\\nabla_w L\n",
+            "X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]); y = np.array([[1.0], [-1.0], [1.0]]); w = np.array([[-1000.0], [1000.0]]); g = grad_L_w(X=X, y=y, w=w)",
+        ),
+        (
+            "W \\in \\mathbb{R}^{C \\times D}\nx \\in \\mathbb{R}^{D}\ny \\in \\mathbb{R}^{C}\nL = -y^T \\log(\\mathrm{softmax}(W x))\n\\nabla_W L\n",
+            "W = np.array([[1000.0, 0.0], [-1000.0, 0.0], [0.0, 0.0]]); x = np.array([[1.0], [0.5]]); y = np.array([[0.0], [1.0], [0.0]]); g = grad_L_W(W=W, x=x, y=y)",
+        ),
+    ];
+    for (k, (doc, call)) in cases.iter().enumerate() {
+        let path = dir.join(format!("case{k}.tex"));
+        std::fs::write(&path, doc).expect("write");
+        let module = numpy_of(path.to_str().expect("path"));
+        let script = format!(
+            "import numpy as np\nimport warnings\nwarnings.simplefilter('error')\n{module}\n{call}\nassert np.all(np.isfinite(g)), g\nprint('finite')\n"
+        );
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("finite"),
+            "case {k}:\n{module}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use crate::core::op::Op;
 use crate::core::shape::{Dim, Q};
 use crate::ir::{Graph, Id};
 use crate::syntax::ast::Name;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
@@ -113,6 +113,7 @@ pub fn module(g: &Graph, fns: &[Function]) -> Result<String> {
 /// One function's source.
 pub fn function(g: &Graph, f: &Function) -> Result<String> {
     let mut e = Emitter::new(g);
+    e.count_uses(f.id);
     let ret = e.expr(f.id)?;
     let ret = if g.is_scalar(f.id) {
         format!("float(np.asarray({ret}).reshape(-1)[0])")
@@ -180,7 +181,7 @@ pub fn function(g: &Graph, f: &Function) -> Result<String> {
         ));
     }
     for (n, code) in &e.def_lines {
-        body.push_str(&format!("    {} = {}\n", py_ident(n), code));
+        body.push_str(&format!("    {n} = {code}\n"));
     }
     Ok(format!(
         "def {}({}):\n{}    return {}\n",
@@ -201,8 +202,14 @@ struct Emitter<'a> {
     dim_scalars: BTreeSet<Name>,
     upstreams: BTreeMap<String, (Dim, Dim)>,
     dims: BTreeSet<String>,
-    def_lines: Vec<(Name, String)>,
+    /// Lines before the return, in order: definitions and shared
+    /// subexpressions (each computed once).
+    def_lines: Vec<(String, String)>,
     defs_done: BTreeSet<Name>,
+    /// How many parents use each node (sharing in the graph).
+    uses: HashMap<Id, usize>,
+    /// Shared subexpressions already given a line: their variable.
+    temps: HashMap<Id, String>,
 }
 
 impl<'a> Emitter<'a> {
@@ -215,7 +222,65 @@ impl<'a> Emitter<'a> {
             dims: BTreeSet::new(),
             def_lines: Vec::new(),
             defs_done: BTreeSet::new(),
+            uses: HashMap::new(),
+            temps: HashMap::new(),
         }
+    }
+
+    /// Count each node's parents under `root` (definitions' bodies included).
+    fn count_uses(&mut self, root: Id) {
+        for id in self.g.postorder(root) {
+            for &k in self.g.kids(id) {
+                *self.uses.entry(k).or_default() += 1;
+            }
+        }
+    }
+
+    /// Whether a node used twice is worth a line of its own.
+    fn shareable(&self, id: Id) -> bool {
+        let node = self.g.node(id);
+        let leafy = node.kids.is_empty()
+            || matches!(node.op, Op::Def(_) | Op::Upstream(_) | Op::Const(_))
+            || (node.op == Op::Transpose && self.g.kids(node.kids[0]).is_empty());
+        !leafy && self.uses.get(&id).copied().unwrap_or(0) > 1
+    }
+
+    /// `A` if `id` is `A^{-1}`; `(s, A)` if it is `s A^{-1}` with `s` scalar.
+    fn inverse_of(&self, id: Id) -> Option<(Option<Id>, Id)> {
+        let g = self.g;
+        match g.op(id) {
+            Op::Inv => Some((None, g.kids(id)[0])),
+            Op::Mul if g.is_scalar(g.kids(id)[0]) && *g.op(g.kids(id)[1]) == Op::Inv => {
+                Some((Some(g.kids(id)[0]), g.kids(g.kids(id)[1])[0]))
+            }
+            _ => None,
+        }
+    }
+
+    /// `A^{-1} B` as `np.linalg.solve(A, B)`, `B A^{-1}` as
+    /// `np.linalg.solve(A.T, B.T).T`: an inverse applied, never formed.
+    fn solve(&mut self, a: Id, b: Id) -> Result<Option<String>> {
+        let g = self.g;
+        if g.is_scalar(a) || g.is_scalar(b) {
+            return Ok(None);
+        }
+        if let Some((s, m)) = self.inverse_of(a) {
+            let (m, rhs) = (self.expr(m)?, self.expr(b)?);
+            let x = format!("np.linalg.solve({m}, {rhs})");
+            return Ok(Some(match s {
+                Some(s) => format!("({} * {x})", self.expr(s)?),
+                None => x,
+            }));
+        }
+        if let Some((s, m)) = self.inverse_of(b) {
+            let (lhs, m) = (self.expr(a)?, self.expr(m)?);
+            let x = format!("np.linalg.solve({m}.T, {lhs}.T).T");
+            return Ok(Some(match s {
+                Some(s) => format!("({} * {x})", self.expr(s)?),
+                None => x,
+            }));
+        }
+        Ok(None)
     }
 
     fn dim(&mut self, d: &Dim) -> String {
@@ -239,8 +304,27 @@ impl<'a> Emitter<'a> {
     }
 
     fn expr(&mut self, id: Id) -> Result<String> {
+        if let Some(t) = self.temps.get(&id) {
+            return Ok(t.clone());
+        }
+        let code = self.code(id)?;
+        if !self.shareable(id) {
+            return Ok(code);
+        }
+        let t = format!("_t{}", self.temps.len() + 1);
+        self.def_lines.push((t.clone(), code));
+        self.temps.insert(id, t.clone());
+        Ok(t)
+    }
+
+    fn code(&mut self, id: Id) -> Result<String> {
         let g = self.g;
         let node = g.node(id).clone();
+        if node.op == Op::Mul {
+            if let Some(s) = self.solve(node.kids[0], node.kids[1])? {
+                return Ok(s);
+            }
+        }
         let mut k = Vec::new();
         // Children of a definition are emitted as their own line.
         if !matches!(node.op, Op::Def(_) | Op::Upstream(_)) {
@@ -263,7 +347,7 @@ impl<'a> Emitter<'a> {
                 if !self.defs_done.contains(n) {
                     let code = self.expr(node.kids[0])?;
                     self.defs_done.insert(n.clone());
-                    self.def_lines.push((n.clone(), code));
+                    self.def_lines.push((py_ident(n), code));
                 }
                 py_ident(n)
             }
