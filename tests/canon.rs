@@ -90,6 +90,7 @@ const GOALS: &[(&str, &str)] = &[
     ("trace-rules", "\\mathrm{tr}(I) + \\mathrm{tr}(A \\otimes B) + \\mathrm{tr}(2 \\alpha A)"),
     ("sum-rules", "\\mathrm{sum}(\\mathbf{1}) + \\mathrm{sum}(I) + \\mathrm{sum}(x y^T) + \\mathrm{sum}(\\alpha A)"),
     ("sigmoid-from-exp", "\\exp(x) \\odot (1 + \\exp(x))^{\\odot -1} + (1 + \\exp(-x))^{\\odot -1} + \\exp(x) \\odot \\sigma(-x) \\odot a"),
+    ("tanh-from-sinh-and-cosh", "\\sinh(x) \\odot \\cosh(x)^{\\odot -1} + (\\alpha \\mathbf{1}) \\odot x"),
     ("diag-of-transpose", "\\mathrm{diag}(A^T) + \\mathrm{diag}((W^T W)^T)"),
     ("diag-rules", "\\mathrm{diag}(x a^T) + \\mathrm{diag}(I) + \\mathrm{diag}(\\mathrm{diag}(\\mathbf{1}))"),
     ("logdet-of-scaled-identity", "\\log|3 \\alpha (x^T a) I| x + \\log|I| x + \\log|\\beta A| x"),

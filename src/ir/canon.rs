@@ -159,6 +159,13 @@ impl Graph {
         for (c, t) in terms {
             for (c2, t2) in self.terms(*t) {
                 let c = c * &c2;
+                // A ones term is the scalar 1 added to every entry: `\mathbf{1}
+                // - p` and `1 - p` are one sum.
+                let t2 = if self.nodes[t2].op == Op::Ones && !shape.is_scalar() {
+                    self.one()
+                } else {
+                    t2
+                };
                 let key = self.term_key(t2);
                 match index.get(&key) {
                     Some(&i) => merged[i].0 += c,
@@ -575,6 +582,12 @@ impl Graph {
         if self.is_ones(b) {
             return a;
         }
+        // `(s \mathbf{1}) \odot B = s B` for a scalar `s`.
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(s) = self.scaled_ones(x) {
+                return self.mul(s, y);
+            }
+        }
         let (ca, a) = self.split_coef(a);
         let (cb, b) = self.split_coef(b);
         let s = self.nodes[a].shape.clone();
@@ -608,6 +621,22 @@ impl Graph {
             None => self.ones(&s),
         };
         self.scale(ca * cb, h)
+    }
+
+    /// `s` when `id` is `s \mathbf{1}` (a scalar times the ones).
+    fn scaled_ones(&mut self, id: Id) -> Option<Id> {
+        if self.nodes[id].op != Op::Mul {
+            return None;
+        }
+        let (coef, scalars, mats) = self.factors(id);
+        if mats.len() != 1 || !self.is_ones(mats[0]) {
+            return None;
+        }
+        let mut s = self.konst(coef);
+        for x in scalars {
+            s = self.mul(s, x);
+        }
+        Some(s)
     }
 
     /// `\mathbf{1}^T v` when `l r` is `u^T (u^{\odot -1} \odot v)` for column
@@ -673,6 +702,21 @@ impl Graph {
         let mut i = 0;
         while i < ops.len() {
             let (base, q) = ops[i].clone();
+            // `\sinh(u) \odot \cosh(u)^{\odot -1} = \tanh(u)`.
+            if let (Op::Func(Func::Sinh), true) = (&self.nodes[base].op, q.is_one()) {
+                let u = self.nodes[base].kids[0];
+                let cosh = (0..ops.len()).find(|&j| {
+                    ops[j].1 == -Q::one()
+                        && self.nodes[ops[j].0].op == Op::Func(Func::Cosh)
+                        && self.nodes[ops[j].0].kids[0] == u
+                });
+                if let Some(j) = cosh {
+                    ops[i] = (self.func(Func::Tanh, u), Q::one());
+                    ops.remove(j);
+                    i = 0;
+                    continue;
+                }
+            }
             let u = match (&self.nodes[base].op, q.is_one()) {
                 (Op::Func(Func::Exp), true) => self.nodes[base].kids[0],
                 _ => {

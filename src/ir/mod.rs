@@ -19,7 +19,7 @@
 //! | `(A B)^{-1} = B^{-1} A^{-1}` only where factors then cancel | `mul` |
 //! | `\mathbf{1}^T \mathbf{1} = n` | `mul` |
 //! | `s^p s^q = s^{p+q}` for scalar factors | `mul` |
-//! | like terms collected, zero terms dropped, in first-seen order | `add` |
+//! | like terms collected, zero terms dropped, in first-seen order; a ones term of a sum is the broadcast scalar `1` (`\mathbf{1} - p = 1 - p`) | `add` |
 //! | a sum whose matrix terms cancel keeps its shape: `\alpha + x - x = \alpha \mathbf{1}` | `add` |
 //! | `(A B)^T = B^T A^T`, `(A^T)^T = A`, `(A^{-1})^T = (A^T)^{-1}`, `(A \odot B)^T`, `(A \otimes B)^T` | `t` |
 //! | `K^T = K` for structurally symmetric `K` (`X X^T`, `A + A^T`, palindromic products); for a declared `\mathbb{S}` input only in answers | `t` |
@@ -27,6 +27,7 @@
 //! | `(x^p)^k = x^{pk}` and `(c x)^k = c^k x^k` for integer `k`; exact powers of constants | `pow` |
 //! | `\exp(u) \odot (1 + \exp(u))^{\odot -1} = \sigma(u)`, `\exp(u) \odot \sigma(-u) = \sigma(u)` | `had` |
 //! | `(1 + \exp(-u))^{-1} = \sigma(u)`, scalar or elementwise | `pow` |
+//! | `\sinh(u) \odot \cosh(u)^{\odot -1} = \tanh(u)`; `(s \mathbf{1}) \odot B = s B` | `had` |
 //! | `s \odot A = s A`; `\mathbf{1} \odot B = B`; `x^{\odot p} \odot x^{\odot q} = x^{\odot (p+q)}`; `0 \odot B = 0` | `had` |
 //! | `s \otimes A = s A`; constants out; `0 \otimes B = 0`; `I_m \otimes I_n = I_{mn}` | `kron` |
 //! | `K_{m,1} = K_{1,n} = I`; `K_{m,n}^T = K_{n,m}`; `K_{n,n}` is symmetric | `commutation`, `t` |
