@@ -74,6 +74,17 @@ fn ninety_percent_of_answers_are_no_longer_than_the_reference() {
         100.0 * share,
         longer.join("\n")
     );
+    // Length ratios (tokens printed / tokens of the reference): the
+    // median at most 1.0, the 90th percentile at most 1.2.
+    let mut ratios: Vec<f64> = rows
+        .iter()
+        .map(|(_, _, p, r, _)| token_count(p) as f64 / token_count(r).max(1) as f64)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let at = |q: f64| ratios[((ratios.len() - 1) as f64 * q).round() as usize];
+    let (median, p90) = (at(0.5), at(0.9));
+    eprintln!("length ratio to the reference: median {median:.2}, 90th percentile {p90:.2}");
+    assert!(median <= 1.0 && p90 <= 1.2, "median {median}, p90 {p90}");
 }
 
 #[test]
