@@ -324,9 +324,11 @@ impl Printer {
             if numer_int != "1" || num_scalars.is_empty() {
                 n.push(numer_int);
             }
+            // A numerator of one factor needs no brackets: `\frac{u^T x}{\alpha}`.
+            let alone = n.is_empty() && num_scalars.len() == 1;
             for x in num_scalars {
                 let p = self.expr(g, x);
-                n.push(self.paren(p, NEG));
+                n.push(if alone { p.0 } else { self.paren(p, NEG) });
             }
             parts.push(format!("\\frac{{{}}}{{{}}}", n.join(" "), d.join(" ")));
         } else {
