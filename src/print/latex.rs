@@ -331,6 +331,16 @@ impl Printer {
                 n.push(if alone { p.0 } else { self.paren(p, NEG) });
             }
             parts.push(format!("\\frac{{{}}}{{{}}}", n.join(" "), d.join(" ")));
+        } else if self.latex()
+            && !c.is_integer()
+            && num_scalars.len() == 1
+            && matches!(g.op(num_scalars[0]), Op::Var(n) | Op::Def(n) if n.adjoint_parts().is_none())
+        {
+            // `-\frac{N}{2} \Lambda^{-1}`, not `-\frac{1}{2} N \Lambda^{-1}`.
+            let n = self.expr(g, num_scalars[0]).0;
+            let k = c.numer().to_string();
+            let top = if k == "1" { n } else { format!("{k} {n}") };
+            parts.push(format!("\\frac{{{top}}}{{{}}}", c.denom()));
         } else {
             if !c.is_one() || (num_scalars.is_empty() && mats.is_empty()) {
                 parts.push(self.number(&coef));
