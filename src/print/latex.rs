@@ -166,6 +166,34 @@ fn sizes_needed_by(op: &Op) -> bool {
     )
 }
 
+/// `q = m 10^k` with `m` one digit and `|k| ≥ 4` (positive `q`), if there
+/// is such a form.
+fn scientific(q: &Q) -> Option<(u64, i64)> {
+    use num_traits::ToPrimitive;
+    let ten = Q::from_integer(10.into());
+    let mut k = 0i64;
+    let mut x = q.clone();
+    // Scale to an integer (denominators of 2s and 5s only), then strip zeros.
+    while !x.is_integer() {
+        if k < -40 {
+            return None;
+        }
+        x *= ten.clone();
+        k -= 1;
+    }
+    let mut n = x.to_integer();
+    let big_ten = num_bigint::BigInt::from(10);
+    while k < 40
+        && (&n % &big_ten) == num_bigint::BigInt::from(0)
+        && n != num_bigint::BigInt::from(0)
+    {
+        n /= &big_ten;
+        k += 1;
+    }
+    let m = n.to_u64()?;
+    (m < 10 && k.abs() >= 4).then_some((m, k))
+}
+
 fn sup_digits(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -211,6 +239,20 @@ impl Printer {
 
     fn number(&self, q: &Q) -> String {
         let q = q.abs();
+        // `10^{-7}`, `2 \cdot 10^{-7}`, `3 \cdot 10^{6}`, not `\frac{1}{5000000}`:
+        // one significant digit, from 10^{±4} on.
+        if let Some((m, k)) = scientific(&q) {
+            let p = if self.latex() {
+                format!("10^{{{k}}}")
+            } else {
+                format!("10^{k}")
+            };
+            return match (m == 1, self.latex()) {
+                (true, _) => p,
+                (false, true) => format!("{m} \\cdot {p}"),
+                (false, false) => format!("{m}·{p}"),
+            };
+        }
         if q.is_integer() {
             q.to_integer().to_string()
         } else if self.latex() {
