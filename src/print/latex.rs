@@ -387,9 +387,16 @@ impl Printer {
             if !c.is_one() || (num_scalars.is_empty() && mats.is_empty()) {
                 parts.push(self.number(&coef));
             }
+            // A lone inner product after a number needs no brackets:
+            // `\frac{1}{2} x^T x`.
+            let lone = mats.is_empty() && num_scalars.len() == 1;
             for f in num_scalars {
                 let p = self.expr(g, f);
-                parts.push(self.paren(p, NEG));
+                if lone && p.1 == PROD && g.op(f) == &Op::Mul {
+                    parts.push(p.0);
+                } else {
+                    parts.push(self.paren(p, NEG));
+                }
             }
         }
         for f in mats {
