@@ -38,22 +38,64 @@ for case in cases:
         f = ns[fn]
         args = {p: pool[p] for p in inspect.signature(f).parameters}
         r = f(**args)
-        res.append(r if isinstance(r, float) else np.asarray(r, dtype=float).tolist())
+        fin = lambda x: float(x) if np.isfinite(x) else None
+        if isinstance(r, float):
+            res.append(fin(r))
+        else:
+            res.append([[fin(x) for x in row] for row in np.asarray(r, dtype=float).reshape(len(r), -1)])
     out.append(res)
 json.dump(out, sys.stdout)
 "#;
 
 #[test]
 fn numpy_modules_agree_with_the_evaluator() {
-    let mut cases = Vec::new();
-    let mut expected = Vec::new();
-    let mut names = Vec::new();
     let mut paths = common::fixtures("corpus");
     paths.extend(common::fixtures("derivatives"));
     for ex in ["autoencoder", "gplvm", "swish-mlp"] {
         paths.push(format!("{}/examples/{ex}.tex", env!("CARGO_MANIFEST_DIR")).into());
     }
-    for path in &paths {
+    let (cases, failures) = compare(&paths, 1.0);
+    assert_eq!(cases, paths.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The machine-learning fixtures that print a textbook form, at inputs
+/// scaled so that their logits reach the hundreds to thousands: wherever
+/// the evaluator's value of the answer is finite, the NumPy is finite and
+/// agrees with it.
+#[test]
+fn numpy_of_ml_fixtures_agrees_at_large_logits() {
+    let paths: Vec<std::path::PathBuf> = common::fixtures("corpus")
+        .into_iter()
+        .filter(|p| {
+            common::stem(p).starts_with("ml-")
+                && std::fs::read_to_string(p).is_ok_and(|s| s.contains("% textbook"))
+        })
+        .collect();
+    assert!(
+        paths.len() >= 30,
+        "only {} textbook ML fixtures",
+        paths.len()
+    );
+    for scale in [30.0, -30.0] {
+        let (cases, failures) = compare(&paths, scale);
+        eprintln!(
+            "inputs ×{scale}: {cases} of {} fixtures with a finite answer",
+            paths.len()
+        );
+        assert!(cases >= 20, "only {cases} finite at ×{scale}");
+        assert!(failures.is_empty(), "×{scale}:\n{}", failures.join("\n"));
+    }
+}
+
+/// Run every fixture's NumPy module on an instance whose inputs are
+/// multiplied by `scale`, against the evaluator: (cases compared, failures).
+/// A fixture whose evaluated answer is not finite there is skipped.
+fn compare(paths: &[std::path::PathBuf], scale: f64) -> (usize, Vec<String>) {
+    let mut cases = Vec::new();
+    let mut expected = Vec::new();
+    let mut names = Vec::new();
+    for path in paths {
         let src = std::fs::read_to_string(path).expect("read");
         let mut p = Problem::new(&src).expect("parses");
         let answers = p.answers().expect("answers");
@@ -67,7 +109,30 @@ fn numpy_modules_agree_with_the_evaluator() {
             .collect();
         let code = module(&p.graph, &fns).expect("module");
         let ids: Vec<usize> = answers.iter().map(|a| a.id).collect();
-        let (inst, _) = valid_instance(&p.graph, 5, &ids).expect("instance");
+        let (mut inst, _) = valid_instance(&p.graph, 5, &ids).expect("instance");
+        if scale != 1.0 {
+            for (n, v) in inst.values.iter_mut() {
+                if !p
+                    .graph
+                    .vars
+                    .get(n)
+                    .is_some_and(|i| i.is_dim || i.simplex || i.spd)
+                {
+                    *v *= scale;
+                }
+            }
+        }
+        let values: Vec<_> = match answers
+            .iter()
+            .map(|a| eval(&p.graph, &inst, a.id))
+            .collect()
+        {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        if values.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
+            continue;
+        }
         let mut inputs = serde_json::Map::new();
         for (n, v) in &inst.values {
             let scalar = p.graph.vars.get(n).is_some_and(|i| i.shape.is_scalar());
@@ -93,12 +158,7 @@ fn numpy_modules_agree_with_the_evaluator() {
             "inputs": inputs,
             "dims": dims,
         }));
-        expected.push(
-            answers
-                .iter()
-                .map(|a| eval(&p.graph, &inst, a.id).expect("eval"))
-                .collect::<Vec<_>>(),
-        );
+        expected.push(values);
         names.push(common::stem(path));
     }
     let dir = std::env::temp_dir().join(format!("matcalc-numpy-{}", std::process::id()));
@@ -149,7 +209,7 @@ fn numpy_modules_agree_with_the_evaluator() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    (got.len(), failures)
 }
 
 /// The NumPy a problem's `grad --format numpy` writes.
