@@ -15,7 +15,7 @@ use crate::core::op::Op;
 use crate::core::shape::Q;
 use crate::ir::{Graph, Id as NodeId};
 use analysis::{AtomFacts, Facts, EG};
-use egg::{Extractor, Id, Language, RecExpr, Runner, StopReason, Symbol};
+use egg::{CostFunction, Id, Language, RecExpr, Runner, StopReason, Symbol};
 use lang::{Mat, Rat};
 use num_traits::One;
 use std::collections::HashMap;
@@ -345,6 +345,39 @@ fn run(runner: Runner<Mat, Facts>, rules: &[egg::Rewrite<Mat, Facts>]) -> Runner
     frozen(|| runner.run(rules))
 }
 
+/// egg's greedy extraction (the cheapest node per class, to a fixed
+/// point), with the classes visited in id order: the e-graph is built
+/// children first, so a deep expression settles in a pass or two. egg's own
+/// `Extractor` visits them in hash order and needs about one pass per level
+/// (a 1,000-layer net: a third of the whole run). Ties keep the first node
+/// of a class, as egg's do; the order is fixed, so the result is too.
+fn extract(eg: &EG, root: Id, mut cf: cost::Tokens<'_>) -> RecExpr<Mat> {
+    let mut ids: Vec<Id> = eg.classes().map(|c| c.id).collect();
+    ids.sort();
+    let mut best: HashMap<Id, (usize, Mat)> = HashMap::new();
+    loop {
+        let mut changed = false;
+        for &id in &ids {
+            let choice = eg[id]
+                .iter()
+                .filter(|n| n.all(|c| best.contains_key(&eg.find(c))))
+                .map(|n| (cf.cost(n, |c| best[&eg.find(c)].0), n))
+                .min_by_key(|(c, _)| *c);
+            let Some((c, n)) = choice else { continue };
+            if best.get(&id).is_none_or(|(old, _)| c < *old) {
+                best.insert(id, (c, n.clone()));
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    best[&eg.find(root)]
+        .1
+        .build_recexpr(|id| best[&eg.find(id)].1.clone())
+}
+
 /// Simplify `id` (an answer) by the rule groups.
 ///
 /// ```
@@ -368,13 +401,13 @@ pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified
         ));
     }
     let root = runner.egraph.find(classes[0]);
-    let extractor = Extractor::new(
+    let best = extract(
         &runner.egraph,
+        root,
         cost::Tokens {
             egraph: &runner.egraph,
         },
     );
-    let (_, best) = extractor.find_best(root);
     let out = back(g, &best, &atom_ids)?;
     Ok(Simplified {
         id: out,
