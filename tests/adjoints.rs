@@ -169,7 +169,6 @@ fn check(label: &str, text: &str) -> usize {
             }
             checked += 1;
         }
-        let _ = &mut d;
     }
     checked
 }

@@ -1,7 +1,9 @@
 //! The derivation as a model solution writes it: the computational graph's
-//! nodes, each local gradient with the identity it uses, every path from the
-//! objective to the variable with its contribution, their sum (the law of
-//! total derivative), the simplification rules, and the answer.
+//! nodes with their shapes and the backward pass (each node's adjoint, its
+//! local gradients with their identities, its value: `backward`), each user
+//! function's derivative, every path from the objective to the variable
+//! with its contribution, their sum (the law of total derivative), the
+//! simplification rules, and the answer.
 
 use crate::check::VarInfo;
 use crate::core::diagnostic::Result;
