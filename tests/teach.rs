@@ -546,6 +546,37 @@ fn homework_derivations_compile_with_tex() {
             );
         }
     }
+    // Every derivation of the corpus and the derivative fixtures, as one
+    // document: the fragments compile too (a gradient, Jacobian or Hessian
+    // of every operator).
+    let mut body = String::new();
+    let mut count = 0;
+    for f in common::fixtures("corpus")
+        .into_iter()
+        .chain(common::fixtures("derivatives"))
+    {
+        let (frag, _, code) = common::run(&["steps", f.to_str().expect("path")], None);
+        if code == 0 {
+            body.push_str(&frag);
+            count += 1;
+        }
+    }
+    assert!(count >= 150, "only {count} derivations");
+    let doc = format!(
+        "\\documentclass{{article}}\n\\usepackage{{amsmath,amssymb}}\n\\allowdisplaybreaks\n\\begin{{document}}\n{body}\\end{{document}}\n"
+    );
+    std::fs::write(dir.join("all.tex"), &doc).expect("write");
+    let out = std::process::Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "all.tex"])
+        .current_dir(&dir)
+        .output()
+        .expect("pdflatex runs");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the corpus' derivations: pdflatex failed:\n{log}"
+    );
+    assert!(!log.contains("Missing character"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
