@@ -99,6 +99,7 @@ const GOALS: &[(&str, &str)] = &[
     ("unvec-rules", "\\mathrm{unvec}(\\mathrm{vec}(A)) + \\mathrm{unvec}(x \\otimes a)"),
     ("unvec-of-kronecker-times-vec", "\\mathrm{unvec}(2 (A \\otimes B) \\mathrm{vec}(X)) + X"),
     ("functions-of-zero", "\\exp(x - x) + \\sigma(x - x) + \\cos(0) x + \\mathrm{quad}(x - x)"),
+    ("logsumexp-of-zero", "\\mathrm{logsumexp}(x - x) a"),
     ("exact-function-values", "\\log(1) + \\exp(0) + \\sigma(0) + \\mathrm{relu}(-2)"),
     ("definition-folds-back", "x^T S x + 1"),
     ("defined-root-folds-back", "(a^T a)^{-1/2} x + (a^T a)^{3/2} x + (a^T a) x"),

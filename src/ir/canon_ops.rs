@@ -531,6 +531,13 @@ impl Graph {
         if op == Op::Diag && kids.len() == 1 && self.nodes[kids[0]].op == Op::Ones {
             return self.identity(&shape.rows);
         }
+        // logsumexp of a zero vector of length n is \log n (a bare `0`
+        // would lose the length, and read back as a scalar).
+        if zero_kid && op == Op::LogSumExp {
+            let rows = self.nodes[kids[0]].shape.rows.clone();
+            let n = self.dim_scalar(&rows);
+            return self.func(Func::Log, n);
+        }
         if zero_kid && op == Op::Softmax {
             let n = self.dim_scalar(&shape.rows);
             let inv = self.pow(n, -Q::one());

@@ -100,7 +100,7 @@ impl Graph {
             Op::DiagPart => self.diag_part(k(0)),
             Op::Vec => self.op_node(Op::Vec, vec![k(0)], shape),
             Op::Softmax => self.op_node(Op::Softmax, vec![k(0)], shape),
-            Op::LogSumExp => self.raw(Op::LogSumExp, vec![k(0)], shape),
+            Op::LogSumExp => self.op_node(Op::LogSumExp, vec![k(0)], shape),
             Op::Unvec => self.unvec(k(0), shape),
             Op::KronL => self.op_node(Op::KronL, vec![k(0), k(1)], shape),
             Op::KronR => self.op_node(Op::KronR, vec![k(0), k(1)], shape),

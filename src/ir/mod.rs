@@ -36,7 +36,7 @@
 //! | `\mathrm{sum}` of ones, of `I`, of an outer product `u v^T = \mathrm{sum}(u)\,\mathrm{sum}(v)`, of a column times a row chain `u R = \mathrm{sum}(u)\,\mathrm{sum}(R)`, scalars out | `sum` |
 //! | `\mathrm{diag}(A^T) = \mathrm{diag}(A)`, `\mathrm{diag}(u v^T) = u \odot v`, `\mathrm{diag}(s I) = s \mathbf{1}`, `\mathrm{diag}(I) = \mathbf{1}`, `\mathrm{diag}(\mathbf{1}) = I` | `diag_part`, `op_node` |
 //! | `\mathrm{unvec}(\mathrm{vec}\, X) = X`, `\mathrm{unvec}(a \otimes b) = b a^T`, `\mathrm{unvec}((A \otimes B) \mathrm{vec}\, X) = B X A^T` | `unvec` |
-//! | linear operations of 0 are 0; `f(0)` of a zero matrix is `f(0) \mathbf{1}`; `\exp(0) = 1`, `\log(1) = 0`, … | `func`, `call`, `op_node` |
+//! | linear operations of 0 are 0; `\mathrm{logsumexp}(0_n) = \log n`; `f(0)` of a zero matrix is `f(0) \mathbf{1}`; `\exp(0) = 1`, `\log(1) = 0`, … | `func`, `call`, `op_node` |
 //! | a subexpression equal to a definition's body is that defined name | `intern` |
 //! | a power of a defined power or root is a power of its name: `d = \sqrt{q}` gives `q^{-1/2} = d^{-1}`, `q = d^2` | `pow` |
 //!
