@@ -264,23 +264,19 @@ impl<'a> Emitter<'a> {
         if g.is_scalar(a) || g.is_scalar(b) {
             return Ok(None);
         }
-        if let Some((s, m)) = self.inverse_of(a) {
+        let (s, x) = if let Some((s, m)) = self.inverse_of(a) {
             let (m, rhs) = (self.expr(m)?, self.expr(b)?);
-            let x = format!("np.linalg.solve({m}, {rhs})");
-            return Ok(Some(match s {
-                Some(s) => format!("({} * {x})", self.expr(s)?),
-                None => x,
-            }));
-        }
-        if let Some((s, m)) = self.inverse_of(b) {
+            (s, format!("np.linalg.solve({m}, {rhs})"))
+        } else if let Some((s, m)) = self.inverse_of(b) {
             let (lhs, m) = (self.expr(a)?, self.expr(m)?);
-            let x = format!("np.linalg.solve({m}.T, {lhs}.T).T");
-            return Ok(Some(match s {
-                Some(s) => format!("({} * {x})", self.expr(s)?),
-                None => x,
-            }));
-        }
-        Ok(None)
+            (s, format!("np.linalg.solve({m}.T, {lhs}.T).T"))
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(match s {
+            Some(s) => format!("({} * {x})", self.expr(s)?),
+            None => x,
+        }))
     }
 
     fn dim(&mut self, d: &Dim) -> String {

@@ -438,6 +438,19 @@ pub fn drawn_nodes(
     (drawn, names)
 }
 
+/// The drawn node an operand `k` stands for, through definitions and
+/// scalings by a constant (which are written inside their parent), with
+/// the scalings passed on the way.
+pub fn operand(g: &Graph, inline: &Inline, drawn: impl Fn(Id) -> bool, k: Id) -> (Id, Vec<Id>) {
+    let mut hops = Vec::new();
+    let mut k = body(g, k);
+    while inline.scaling(g, k) && !drawn(k) {
+        hops.push(k);
+        k = body(g, g.kids(k)[1]);
+    }
+    (k, hops)
+}
+
 /// The inputs for one backward pass.
 pub struct Setup<'a> {
     /// The objective (or function body, or a Hessian's gradient).
@@ -526,12 +539,7 @@ pub fn backward(g: &mut Graph, naming: &mut Naming, setup: &Setup) -> Result<Pas
             continue;
         }
         for (i, &k) in g.kids(p).to_vec().iter().enumerate() {
-            let mut hops = Vec::new();
-            let mut k = body(g, k);
-            while inline.scaling(g, k) && !names.contains_key(&k) {
-                hops.push(k);
-                k = body(g, g.kids(k)[1]);
-            }
+            let (k, hops) = operand(g, &inline, |x| names.contains_key(&x), k);
             if names.contains_key(&k) {
                 uses.entry(k).or_default().push(Use {
                     parent: p,

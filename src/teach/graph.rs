@@ -12,7 +12,7 @@ use crate::print::dot::{digraph, DotRole};
 use crate::print::to_text;
 use crate::syntax::ast::Name;
 use crate::teach::backward::{
-    computing_order, drawn_nodes, over, space, stand_ins, Inline, Naming,
+    computing_order, drawn_nodes, operand, over, space, stand_ins, Inline, Naming,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -135,17 +135,7 @@ pub fn graph(g: &mut Graph, of: &[Name], wrt: &[Name]) -> GraphView {
             continue;
         }
         for (i, &k) in g.kids(id).to_vec().iter().enumerate() {
-            // Through a scaling or a definition to the node drawn.
-            let mut k = k;
-            loop {
-                if let Op::Def(_) = g.op(k) {
-                    k = g.kids(k)[0];
-                } else if inline.scaling(g, k) && !index.contains_key(&k) {
-                    k = g.kids(k)[1];
-                } else {
-                    break;
-                }
-            }
+            let (k, _) = operand(g, &inline, |x| index.contains_key(&x), k);
             let (Some(&a), Some(&b)) = (index.get(&k), index.get(&id)) else {
                 continue;
             };
