@@ -239,6 +239,26 @@ impl Graph {
         self.intern(Node { op, kids, shape })
     }
 
+    /// How many nodes `id` is when written out as a tree: a shared part
+    /// counts each time it is written, a defined name once (its body is
+    /// not written). Saturating, so a deep net's exponential tree is
+    /// measured without being walked: a bound on printed length, checked
+    /// before printing.
+    pub fn written_size(&self, id: Id) -> usize {
+        let mut size: HashMap<Id, usize> = HashMap::new();
+        for n in self.postorder(id) {
+            let s = match self.nodes[n].op {
+                Op::Def(_) => 1,
+                _ => self.nodes[n]
+                    .kids
+                    .iter()
+                    .fold(1usize, |acc, k| acc.saturating_add(size[k])),
+            };
+            size.insert(n, s);
+        }
+        size[&id]
+    }
+
     /// Every node reachable from `root`, children before parents.
     pub fn postorder(&self, root: Id) -> Vec<Id> {
         self.postorder_all(&[root])

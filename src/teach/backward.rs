@@ -501,6 +501,11 @@ fn shown(
     let id = crate::simplify::simplify(g, id, limits)
         .map(|s| s.id)
         .unwrap_or(id);
+    // Every node written prints at least one character: past the bound,
+    // the tree (exponential in a chain's length) is not printed at all.
+    if g.written_size(id) > MAX_VALUE_CHARS {
+        return None;
+    }
     // Read alone (`-\frac{1}{2} I_{N}`): identities and ones carry their size.
     let latex = crate::print::to_latex_sized(g, id, style);
     if latex.len() > MAX_VALUE_CHARS {
