@@ -179,3 +179,59 @@ fn false_identities_are_not_proven() {
         assert!(!provable(l, r), "proved the false identity {l} = {r}");
     }
 }
+
+/// The elementwise cancellation pass (simplify/elementwise.rs): each goal
+/// prints its expected form, each non-goal is left as the canonical form
+/// leaves it, and every output equals its input on random instances.
+#[test]
+fn elementwise_terms_cancel_only_when_shorter() {
+    let context = "X \\in \\mathbb{R}^{n \\times n}\na, b, c, y \\in \\mathbb{R}^{n}\n";
+    let cases = [
+        // binary cross-entropy through a sigmoid
+        (
+            "X^T (\\sigma(a) \\odot (\\mathbf{1} - y)) - X^T ((\\mathbf{1} - \\sigma(a)) \\odot y)",
+            "X^T (\\sigma(a) - y)",
+        ),
+        // a common factor behind, and a row that reads better as a column
+        (
+            "(a^T \\odot (1 - y^T)) \\mathbf{1} - ((1 - a^T) \\odot y^T) \\mathbf{1}",
+            "\\mathbf{1}^T (a - y)",
+        ),
+        (
+            "(a \\odot b + a) \\odot c - a \\odot b \\odot c",
+            "a \\odot c",
+        ),
+        (
+            "(a + b)^{\\odot 2} - a \\odot a - b \\odot b",
+            "2 a \\odot b",
+        ),
+        // non-goals: nothing cancels, so the factored forms stay
+        (
+            "\\sigma(a) \\odot (\\mathbf{1} - \\sigma(a))",
+            "\\sigma(a) \\odot (1 - \\sigma(a))",
+        ),
+        (
+            "X^T (a \\odot b) + X (a \\odot c)",
+            "X^T (a \\odot b) + X (a \\odot c)",
+        ),
+    ];
+    for (input, want) in cases {
+        let (out, err, code) = common::run(&["simplify", "-e", &format!("{context}{input}")], None);
+        assert_eq!(code, 0, "{input}: {err}");
+        assert_eq!(out.trim(), want, "{input}");
+        let mut p = Problem::new(context).expect("context");
+        let x = p.expression(input, false, None).expect("input");
+        let y = p
+            .expression(out.trim(), false, None)
+            .expect("output reads back");
+        for seed in [5u64, 6] {
+            let (inst, _) = valid_instance(&p.graph, seed, &[x, y]).expect("instance");
+            let (u, v) = (
+                eval(&p.graph, &inst, x).expect("input"),
+                eval(&p.graph, &inst, y).expect("output"),
+            );
+            let err = (&u - &v).norm() / u.norm().max(1e-12);
+            assert!(err < 1e-12, "{input} = {}: differs by {err:e}", out.trim());
+        }
+    }
+}

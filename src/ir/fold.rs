@@ -185,6 +185,17 @@ impl Graph {
         Ok(out)
     }
 
+    /// Node `id` with its children `kids` instead, no identity applied (as
+    /// [`Graph::replace`] rebuilds a node), for passes that rebuild a graph
+    /// children first in one walk.
+    pub fn with_kids(&mut self, id: Id, kids: Vec<Id>) -> Id {
+        let node = self.nodes[id].clone();
+        if kids == node.kids {
+            return id;
+        }
+        self.intern_nofold(Node { kids, ..node })
+    }
+
     /// `id` with the nodes of `map` replaced by their images (same shapes),
     /// rebuilt as is; definitions not in `map` are kept whole.
     pub fn replace(&mut self, id: Id, map: &HashMap<Id, Id>) -> Id {

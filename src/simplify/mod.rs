@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod cost;
+pub mod elementwise;
 pub mod lang;
 pub mod rules;
 
@@ -386,6 +387,7 @@ fn extract(eg: &EG, root: Id, mut cf: cost::Tokens<'_>) -> RecExpr<Mat> {
 /// assert_eq!(p.latex(&a[0], Default::default()), "(B + B^T) x");
 /// ```
 pub fn simplify(g: &mut Graph, id: NodeId, limits: &Limits) -> Result<Simplified> {
+    let id = elementwise::cancel(g, id);
     let (eg, classes, _, atom_ids) = build(g, &[id], false, limits);
     let runner = run(
         runner(eg, limits).with_hook(|r| match &r.egraph.analysis.unsound {

@@ -1,0 +1,381 @@
+//! Cancellation in elementwise polynomials, a pass before the e-graph.
+//!
+//! egg has no rule that distributes a product over a sum (it would grow
+//! every e-graph and undo `h ⊙ (1 - h)`), so terms that cancel only once
+//! expanded stay apart: binary cross-entropy through a sigmoid gives
+//! `X^T (σ ⊙ (1 - y)) - X^T ((1 - σ) ⊙ y)`, where a textbook prints
+//! `X^T (σ - y)`. This pass groups the terms of a sum by the matrix factors
+//! in front of their last factor, expands each group's last factors as
+//! polynomials in their elementwise operands (sums, Hadamard products,
+//! scalings, small integer powers; anything else is an opaque operand),
+//! collects like monomials and keeps the result only when it is shorter.
+//!
+//! Identities used (each exact for real entries, with a 1×1 operand
+//! broadcast): `⊙` is commutative and associative and distributes over `+`;
+//! a scalar commutes with `⊙` (`(s a) ⊙ b = s (a ⊙ b)`); `1 ⊙ a = a`;
+//! `(A ⊙ B)^T = A^T ⊙ B^T`, `(A + B)^T = A^T + B^T`; a 1×1 term is its own
+//! transpose;
+//! `a^{⊙k}` is `a ⊙ … ⊙ a` for a positive integer `k`; `L a + L b = L (a + b)`
+//! for a matrix product `L`. Non-goals: negative powers (`a ⊙ a^{⊙-1} = 1`
+//! needs `a ≠ 0`, the canonical form's business), functions of sums, and
+//! expanding when nothing cancels.
+
+use crate::core::op::Op;
+use crate::core::shape::Q;
+use crate::ir::{Graph, Id};
+use num_traits::{One, ToPrimitive, Zero};
+use std::collections::{HashMap, HashSet};
+
+/// Most monomials an expansion may reach before the pass gives up on a
+/// group (a product of sums multiplies their lengths).
+const MAX_MONOMIALS: usize = 48;
+/// Largest graph the pass looks at (it rebuilds each sum it changes).
+const MAX_NODES: usize = 4000;
+/// Largest power expanded.
+const MAX_POWER: u32 = 3;
+
+/// A monomial: opaque operands with their exponents, sorted by operand.
+type Monomial = Vec<(Id, u32)>;
+
+/// A polynomial: monomials with their coefficients, in the order they were
+/// first reached (so the result reads in the order of the input).
+#[derive(Clone, Default)]
+struct Poly {
+    terms: Vec<(Monomial, Q)>,
+}
+
+impl Poly {
+    fn constant(c: Q) -> Poly {
+        Poly {
+            terms: vec![(Vec::new(), c)],
+        }
+    }
+
+    fn operand(id: Id) -> Poly {
+        Poly {
+            terms: vec![(vec![(id, 1)], Q::one())],
+        }
+    }
+
+    fn add_term(&mut self, m: Monomial, c: Q) {
+        match self.terms.iter_mut().find(|(k, _)| *k == m) {
+            Some((_, v)) => *v += c,
+            None => self.terms.push((m, c)),
+        }
+    }
+
+    fn add(&mut self, other: Poly, scale: &Q) {
+        for (m, c) in other.terms {
+            self.add_term(m, c * scale);
+        }
+    }
+
+    fn mul(&self, other: &Poly) -> Option<Poly> {
+        if self.terms.len() * other.terms.len() > MAX_MONOMIALS {
+            return None;
+        }
+        let mut out = Poly::default();
+        for (ma, ca) in &self.terms {
+            for (mb, cb) in &other.terms {
+                out.add_term(merge(ma, mb), ca * cb);
+            }
+        }
+        Some(out)
+    }
+
+    fn pruned(mut self) -> Poly {
+        self.terms.retain(|(_, c)| !c.is_zero());
+        self
+    }
+}
+
+fn merge(a: &Monomial, b: &Monomial) -> Monomial {
+    let mut out = a.clone();
+    for &(id, e) in b {
+        match out.iter_mut().find(|(k, _)| *k == id) {
+            Some((_, x)) => *x += e,
+            None => out.push((id, e)),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The expansion of `e`, or `None` past the bound.
+fn expand(g: &mut Graph, e: Id) -> Option<Poly> {
+    match g.op(e).clone() {
+        Op::Add => {
+            let mut acc = Poly::default();
+            for (c, t) in g.terms(e) {
+                let p = expand(g, t)?;
+                acc.add(p, &c);
+                if acc.terms.len() > MAX_MONOMIALS {
+                    return None;
+                }
+            }
+            Some(acc)
+        }
+        Op::Const(c) => Some(Poly::constant(c)),
+        Op::Ones => Some(Poly::constant(Q::one())),
+        Op::Had => {
+            let (a, b) = (g.kids(e)[0], g.kids(e)[1]);
+            expand(g, a)?.mul(&expand(g, b)?)
+        }
+        // A scaling: a 1×1 factor commutes with the entries it scales.
+        Op::Mul if g.is_scalar(g.kids(e)[0]) || g.is_scalar(g.kids(e)[1]) => {
+            let (a, b) = (g.kids(e)[0], g.kids(e)[1]);
+            expand(g, a)?.mul(&expand(g, b)?)
+        }
+        Op::Pow(q) if q.is_integer() && q > Q::zero() => {
+            let k = q.to_integer().to_u32().filter(|&k| k <= MAX_POWER)?;
+            let base = expand(g, g.kids(e)[0])?;
+            let mut acc = base.clone();
+            for _ in 1..k {
+                acc = acc.mul(&base)?;
+            }
+            Some(acc)
+        }
+        // (A ⊙ B)^T = A^T ⊙ B^T and (A + B)^T = A^T + B^T: the operands are
+        // transposed one by one.
+        Op::Transpose => {
+            let inner = expand(g, g.kids(e)[0])?;
+            Some(transposed(g, &inner))
+        }
+        _ => Some(Poly::operand(e)),
+    }
+}
+
+/// `p` with every operand transposed: `(A ⊙ B)^T = A^T ⊙ B^T`,
+/// `(A + B)^T = A^T + B^T`.
+fn transposed(g: &mut Graph, p: &Poly) -> Poly {
+    let mut out = Poly::default();
+    for (m, c) in &p.terms {
+        let mut t: Monomial = m.iter().map(|&(id, k)| (g.t(id), k)).collect();
+        t.sort();
+        out.add_term(t, c.clone());
+    }
+    out
+}
+
+/// The node of a polynomial whose monomials have the shape `shape` (a 1×1
+/// operand broadcast over it).
+fn rebuild(g: &mut Graph, p: &Poly, shape: &crate::core::shape::Shape) -> Id {
+    let mut terms = Vec::new();
+    for (m, c) in &p.terms {
+        // 1×1 operands first: they print as a scaling in front.
+        let mut ordered: Vec<(Id, u32)> = m.clone();
+        ordered.sort_by_key(|&(id, _)| (!g.is_scalar(id), id));
+        let mut acc: Option<Id> = None;
+        for (id, e) in ordered {
+            for _ in 0..e {
+                acc = Some(match acc {
+                    None => id,
+                    Some(a) if g.is_scalar(a) || g.is_scalar(id) => g.mul(a, id),
+                    Some(a) => g.had(a, id),
+                });
+            }
+        }
+        let t = match acc {
+            Some(t) => t,
+            None => g.one(),
+        };
+        terms.push((c.clone(), t));
+    }
+    g.sum_terms(&terms, shape)
+}
+
+/// The factors of the matrix product `t` (scalings stay inside a factor).
+fn factors(g: &Graph, t: Id, out: &mut Vec<Id>) {
+    match g.op(t) {
+        Op::Mul if !g.is_scalar(g.kids(t)[0]) && !g.is_scalar(g.kids(t)[1]) => {
+            let (a, b) = (g.kids(t)[0], g.kids(t)[1]);
+            factors(g, a, out);
+            factors(g, b, out);
+        }
+        _ => out.push(t),
+    }
+}
+
+/// A term as (factors in front, the last factor with a Hadamard product,
+/// factors behind): `A (u ⊙ v) B` is `([A], u ⊙ v, [B])`; `None` without a
+/// Hadamard product.
+fn split(g: &Graph, t: Id, memo: &mut Memo) -> Option<(Vec<Id>, Id, Vec<Id>)> {
+    let mut fs = Vec::new();
+    factors(g, t, &mut fs);
+    let i = fs.iter().rposition(|&f| has_product(g, f, memo))?;
+    Some((fs[..i].to_vec(), fs[i], fs[i + 1..].to_vec()))
+}
+
+/// A Hadamard product or a small power: what expanding multiplies out.
+fn is_product(g: &Graph, n: Id) -> bool {
+    match g.op(n) {
+        Op::Had => true,
+        Op::Pow(q) => {
+            q.is_integer()
+                && *q > Q::one()
+                && q.to_integer().to_u32().is_some_and(|k| k <= MAX_POWER)
+        }
+        _ => false,
+    }
+}
+
+/// What the pass knows of nodes (which never change), kept for one walk:
+/// terms share their parts, so each part is looked at once.
+#[derive(Default)]
+struct Memo {
+    product: HashMap<Id, bool>,
+    size: HashMap<Id, usize>,
+}
+
+/// Whether `id` has a product (see [`is_product`]) in it.
+fn has_product(g: &Graph, id: Id, memo: &mut Memo) -> bool {
+    if let Some(&b) = memo.product.get(&id) {
+        return b;
+    }
+    let b = is_product(g, id) || g.kids(id).iter().any(|&k| has_product(g, k, memo));
+    memo.product.insert(id, b);
+    b
+}
+
+/// [`Graph::written_size`], memoised across the walk.
+fn written(g: &Graph, id: Id, memo: &mut Memo) -> usize {
+    if let Some(&n) = memo.size.get(&id) {
+        return n;
+    }
+    let n = match g.op(id) {
+        Op::Def(_) => 1,
+        _ => g
+            .kids(id)
+            .iter()
+            .fold(1usize, |acc, &k| acc.saturating_add(written(g, k, memo))),
+    };
+    memo.size.insert(id, n);
+    n
+}
+
+/// The sum `s` with each group of terms that share their front factors
+/// expanded and collected, when that is shorter; `None` when nothing is.
+fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
+    let shape = g.shape(s).clone();
+    let terms = g.terms(s);
+    // Terms with the same factors around their Hadamard factor, in the
+    // order of their first term; a term without one is a group alone.
+    // (coefficient, Hadamard factor, whole term)
+    type Member = (Q, Id, Id);
+    type Key = Option<(Vec<Id>, Vec<Id>)>;
+    let mut groups: Vec<(Key, Vec<Member>)> = Vec::new();
+    for (c, t) in terms {
+        match split(g, t, memo) {
+            Some((front, mid, back)) => {
+                let key = Some((front, back));
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, v)) => v.push((c, mid, t)),
+                    None => groups.push((key, vec![(c, mid, t)])),
+                }
+            }
+            None => groups.push((None, vec![(c, t, t)])),
+        }
+    }
+    let mut changed = false;
+    let mut out: Vec<(Q, Id)> = Vec::new();
+    for (key, members) in groups {
+        let keep = |out: &mut Vec<(Q, Id)>, members: &[(Q, Id, Id)]| {
+            out.extend(members.iter().map(|(c, _, t)| (c.clone(), *t)));
+        };
+        let Some((front, back)) = key else {
+            keep(&mut out, &members);
+            continue;
+        };
+        let mut p = Poly::default();
+        let mut ok = true;
+        for (c, last, _) in &members {
+            match expand(g, *last) {
+                Some(e) if p.terms.len() + e.terms.len() <= MAX_MONOMIALS => p.add(e, c),
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            keep(&mut out, &members);
+            continue;
+        }
+        let p = p.pruned();
+        let last_shape = g.shape(members[0].1).clone();
+        let body = rebuild(g, &p, &last_shape);
+        let mut new = body;
+        for &f in &back {
+            new = g.mul(new, f);
+        }
+        for &f in front.iter().rev() {
+            new = g.mul(f, new);
+        }
+        // A 1×1 term is its own transpose: keep the shorter of the two
+        // (`(p^T - y^T) 1` is `1^T (p - y)`).
+        if g.is_scalar(new) && !g.is_scalar(body) {
+            // (F P B)^T = B^T P^T F^T, built factor by factor (the
+            // transpose of a 1×1 node is the node itself).
+            let pt = transposed(g, &p);
+            let st = g.shape(body).t();
+            let mut t = rebuild(g, &pt, &st);
+            for &f in front.iter().rev() {
+                let ft = g.t(f);
+                t = g.mul(t, ft);
+            }
+            for &f in &back {
+                let ft = g.t(f);
+                t = g.mul(ft, t);
+            }
+            if written(g, t, memo) < written(g, new, memo) {
+                new = t;
+            }
+        }
+        let before = members.iter().fold(0usize, |n, (c, _, t)| {
+            n.saturating_add(written(g, *t, memo))
+                .saturating_add(usize::from(!c.is_one()))
+        });
+        let after = written(g, new, memo);
+        if after < before {
+            changed = true;
+            out.push((Q::one(), new));
+        } else {
+            keep(&mut out, &members);
+        }
+    }
+    changed.then(|| g.sum_terms(&out, &shape))
+}
+
+/// `root` with every outermost sum's cancelling terms collected (see the
+/// module docs); `root` itself when nothing is shorter.
+pub fn cancel(g: &mut Graph, root: Id) -> Id {
+    let order = g.postorder(root);
+    if order.len() > MAX_NODES || !order.iter().any(|&n| is_product(g, n)) {
+        return root;
+    }
+    // A sum inside a sum is a part of it: only the outermost are grouped.
+    let inner: HashSet<Id> = order
+        .iter()
+        .filter(|&&n| matches!(g.op(n), Op::Add))
+        .flat_map(|&n| g.kids(n).to_vec())
+        .collect();
+    // One walk, children first: each node is rebuilt over its rebuilt
+    // children, and each outermost sum is then regrouped.
+    let mut memo = Memo::default();
+    let mut now: HashMap<Id, Id> = HashMap::new();
+    for &n in &order {
+        let kids: Vec<Id> = g.kids(n).iter().map(|k| now[k]).collect();
+        let mut x = if matches!(g.op(n), Op::Def(_)) {
+            n
+        } else {
+            g.with_kids(n, kids)
+        };
+        if matches!(g.op(n), Op::Add) && !inner.contains(&n) {
+            if let Some(new) = cancel_sum(g, x, &mut memo) {
+                x = new;
+            }
+        }
+        now.insert(n, x);
+    }
+    now[&root]
+}
