@@ -17,6 +17,7 @@ fn main() {
         }
     };
     let json_out = cli.command.json();
+    matcalc::cli::warm_rules(&cli);
     // A generous stack: parsing and printing recurse on the expression tree
     // (whose depth is bounded by the parser's limits).
     let worker = std::thread::Builder::new()

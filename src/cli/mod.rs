@@ -594,6 +594,23 @@ pub fn run_args<I: IntoIterator<Item = String>>(args: I) -> (String, String, i32
     }
 }
 
+/// Build the rewrite rules `cli`'s command will use on a thread of their
+/// own, so that their construction (about a sixth of a small `grad`
+/// process) overlaps reading, checking and deriving the document instead
+/// of following it. The rule sets are built once per process either way
+/// (whichever thread asks first builds them; the other waits), so the
+/// output does not depend on which wins. For the binary only: threads are
+/// not available everywhere the library runs (WebAssembly).
+pub fn warm_rules(cli: &Cli) {
+    let proofs = matches!(cli.command, Command::Grade(_) | Command::GradeClass(_));
+    let _ = std::thread::Builder::new().spawn(move || {
+        crate::simplify::rules::all_once();
+        if proofs {
+            crate::simplify::rules::for_proofs_once();
+        }
+    });
+}
+
 /// Run a parsed command line; errors are rendered against the source.
 /// Returns (stdout, stderr, exit status).
 pub fn run(cli: &Cli) -> (String, String, i32) {
