@@ -339,7 +339,14 @@ impl Graph {
                 | Func::Sqrt
                 | Func::Sinh
                 | Func::Arctan => return self.zero(&s),
-                Func::Log | Func::Softplus => {}
+                // log 2 is not exact: the scalar application, broadcast.
+                Func::Softplus => {
+                    let zero = self.konst(Q::zero());
+                    let at0 = self.raw(Op::Func(f), vec![zero], Shape::scalar());
+                    let ones = self.ones(&s);
+                    return self.mul(at0, ones);
+                }
+                Func::Log => {}
             }
         }
         self.raw(Op::Func(f), vec![a], s)
