@@ -5,7 +5,7 @@
 //! expanded stay apart: binary cross-entropy through a sigmoid gives
 //! `X^T (σ ⊙ (1 - y)) - X^T ((1 - σ) ⊙ y)`, where a textbook prints
 //! `X^T (σ - y)`. This pass groups the terms of a sum by the matrix factors
-//! in front of their last factor, expands each group's last factors as
+//! around their (last) Hadamard factor, expands each group's such factors as
 //! polynomials in their elementwise operands (sums, Hadamard products,
 //! scalings, small integer powers; anything else is an opaque operand),
 //! collects like monomials and keeps the result only when it is shorter.
@@ -253,8 +253,9 @@ fn written(g: &Graph, id: Id, memo: &mut Memo) -> usize {
     n
 }
 
-/// The sum `s` with each group of terms that share their front factors
-/// expanded and collected, when that is shorter; `None` when nothing is.
+/// The sum `s` with each group of terms that share the factors around their
+/// Hadamard factor expanded and collected, when that is shorter; `None`
+/// when nothing is.
 fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
     let shape = g.shape(s).clone();
     let terms = g.terms(s);
