@@ -264,9 +264,8 @@ impl<'a> Evaluator<'a> {
             Op::Transpose => self.kid(id, 0).transpose(),
             Op::Inv => {
                 let a = self.kid(id, 0);
-                let inv = a
-                    .clone()
-                    .try_inverse()
+                let inv = super::lu::Lu::new(a)
+                    .inverse()
                     .ok_or_else(|| domain("a matrix to invert is singular on this instance"))?;
                 // Ill-conditioned counts as singular: finite differences
                 // through it are noise. The 1-norm condition number comes
@@ -313,13 +312,13 @@ impl<'a> Evaluator<'a> {
                 out
             }
             Op::Trace => M::from_element(1, 1, self.kid(id, 0).trace()),
-            Op::Det => M::from_element(1, 1, self.kid(id, 0).clone().determinant()),
+            Op::Det => M::from_element(1, 1, super::lu::Lu::new(self.kid(id, 0)).determinant()),
+            // Through the pivots: no overflow of the determinant itself.
             Op::LogDet => {
-                let d = self.kid(id, 0).clone().determinant();
-                if d == 0.0 || !d.is_finite() {
-                    return Err(domain("a determinant is zero on this instance"));
-                }
-                M::from_element(1, 1, d.abs().ln())
+                let l = super::lu::Lu::new(self.kid(id, 0))
+                    .log_abs_det()
+                    .ok_or_else(|| domain("a determinant is zero on this instance"))?;
+                M::from_element(1, 1, l)
             }
             Op::Norm => {
                 let n = self.kid(id, 0).norm();

@@ -5,4 +5,5 @@
 pub mod eval;
 pub mod fd;
 pub mod instance;
+pub mod lu;
 pub mod oracle;

@@ -259,7 +259,7 @@ impl<'a> Oracle<'a> {
                 out
             }
             Op::Trace => M::from_element(1, 1, args[0].trace()),
-            Op::Det => M::from_element(1, 1, args[0].clone().lu().determinant()),
+            Op::Det => M::from_element(1, 1, super::lu::Lu::new(&args[0]).determinant()),
             Op::LogDet => M::from_element(1, 1, log_abs_det(&args[0])?),
             Op::Norm => {
                 let n = args[0].norm();
@@ -416,9 +416,8 @@ fn scalar_fn(f: Func, x: f64) -> Result<f64> {
 
 /// The inverse of a well-conditioned square matrix.
 pub fn inverse(a: &M) -> Result<M> {
-    let lu = a.clone().lu();
-    let inv = lu
-        .try_inverse()
+    let inv = super::lu::Lu::new(a)
+        .inverse()
         .ok_or_else(|| domain("a matrix to invert is singular on this instance"))?;
     // Conditioning in the 1-norm: far from singular, or no instance.
     let n1 = |m: &M| {
@@ -437,17 +436,9 @@ pub fn inverse(a: &M) -> Result<M> {
 /// `\log|\det A|` through an LU factorisation: the sum of the logs of the
 /// pivots' magnitudes, which neither overflows nor underflows.
 pub fn log_abs_det(a: &M) -> Result<f64> {
-    let lu = a.clone().lu();
-    let u = lu.u();
-    let mut s = 0.0;
-    for i in 0..u.nrows().min(u.ncols()) {
-        let d = u[(i, i)].abs();
-        if d == 0.0 || !d.is_finite() {
-            return Err(domain("a determinant is zero on this instance"));
-        }
-        s += d.ln();
-    }
-    Ok(s)
+    super::lu::Lu::new(a)
+        .log_abs_det()
+        .ok_or_else(|| domain("a determinant is zero on this instance"))
 }
 
 /// The value of the objective `of` (a defined name).
