@@ -158,6 +158,7 @@ fn true_identities_are_proven() {
         ("\\mathrm{tr}(A^T)", "\\mathrm{tr}(A)"),
         ("(A B)^{-1}", "B^{-1} A^{-1}"),
         ("\\log|A^{-1}|", "-\\log|A|"),
+        ("(A a + b)^T \\mathbf{1}", "\\mathbf{1}^T (A a + b)"),
     ];
     for (l, r) in goals {
         assert!(provable(l, r), "could not prove {l} = {r}");

@@ -132,13 +132,15 @@ pub fn is_simple(a: &str) -> impl Fn(&mut EG, Id, &Subst) -> bool {
     move |eg, _, s| simple_class(eg, s[a], 3)
 }
 
-/// For proofs only: commutativity of `+` and `\odot`. Simplification leaves
-/// these out so that summands keep the order the derivation reached them in.
+/// For proofs only: commutativity of `+`, `\odot` and the inner product.
+/// Simplification leaves these out so that summands and factors keep the
+/// order the derivation reached them in.
 #[rustfmt::skip]
 pub fn commutativity() -> Vec<Rule> {
     vec![
         rule!("sum-commutes", "A + B = B + A";      "(+ ?a ?b)"   => "(+ ?b ?a)"),
         rule!("hadamard-commutes", "A ∘ B = B ∘ A"; "(had ?a ?b)" => "(had ?b ?a)"),
+        rule!("inner-product-commutes", "a^T b = b^T a for vectors a, b"; "(* (T ?a) ?b)" => "(* (T ?b) ?a)" if is_vector("?a") if is_vector("?b")),
     ]
 }
 
