@@ -101,13 +101,23 @@ fn merge(a: &Monomial, b: &Monomial) -> Monomial {
     out
 }
 
-/// The expansion of `e`, or `None` past the bound.
-fn expand(g: &mut Graph, e: Id) -> Option<Poly> {
+/// The expansion of `e`, or `None` past the bound; memoised, since the
+/// adjoints of a chain nest (each is in the next one's expansion).
+fn expand(g: &mut Graph, e: Id, memo: &mut Memo) -> Option<Poly> {
+    if let Some(p) = memo.poly.get(&e) {
+        return p.clone();
+    }
+    let p = expand_new(g, e, memo);
+    memo.poly.insert(e, p.clone());
+    p
+}
+
+fn expand_new(g: &mut Graph, e: Id, memo: &mut Memo) -> Option<Poly> {
     match g.op(e).clone() {
         Op::Add => {
             let mut acc = Poly::default();
             for (c, t) in g.terms(e) {
-                let p = expand(g, t)?;
+                let p = expand(g, t, memo)?;
                 acc.add(p, &c);
                 if acc.terms.len() > MAX_MONOMIALS {
                     return None;
@@ -119,16 +129,16 @@ fn expand(g: &mut Graph, e: Id) -> Option<Poly> {
         Op::Ones => Some(Poly::constant(Q::one())),
         Op::Had => {
             let (a, b) = (g.kids(e)[0], g.kids(e)[1]);
-            expand(g, a)?.mul(&expand(g, b)?)
+            expand(g, a, memo)?.mul(&expand(g, b, memo)?)
         }
         // A scaling: a 1×1 factor commutes with the entries it scales.
         Op::Mul if g.is_scalar(g.kids(e)[0]) || g.is_scalar(g.kids(e)[1]) => {
             let (a, b) = (g.kids(e)[0], g.kids(e)[1]);
-            expand(g, a)?.mul(&expand(g, b)?)
+            expand(g, a, memo)?.mul(&expand(g, b, memo)?)
         }
         Op::Pow(q) if q.is_integer() && q > Q::zero() => {
             let k = q.to_integer().to_u32().filter(|&k| k <= MAX_POWER)?;
-            let base = expand(g, g.kids(e)[0])?;
+            let base = expand(g, g.kids(e)[0], memo)?;
             let mut acc = base.clone();
             for _ in 1..k {
                 acc = acc.mul(&base)?;
@@ -138,7 +148,7 @@ fn expand(g: &mut Graph, e: Id) -> Option<Poly> {
         // (A ⊙ B)^T = A^T ⊙ B^T and (A + B)^T = A^T + B^T: the operands are
         // transposed one by one.
         Op::Transpose => {
-            let inner = expand(g, g.kids(e)[0])?;
+            let inner = expand(g, g.kids(e)[0], memo)?;
             Some(transposed(g, &inner))
         }
         _ => Some(Poly::operand(e)),
@@ -223,6 +233,7 @@ fn is_product(g: &Graph, n: Id) -> bool {
 /// terms share their parts, so each part is looked at once.
 #[derive(Default)]
 struct Memo {
+    poly: HashMap<Id, Option<Poly>>,
     product: HashMap<Id, bool>,
     size: HashMap<Id, usize>,
 }
@@ -232,7 +243,9 @@ fn has_product(g: &Graph, id: Id, memo: &mut Memo) -> bool {
     if let Some(&b) = memo.product.get(&id) {
         return b;
     }
-    let b = is_product(g, id) || g.kids(id).iter().any(|&k| has_product(g, k, memo));
+    // A defined name is a leaf here, as in the walk.
+    let b = is_product(g, id)
+        || (!matches!(g.op(id), Op::Def(_)) && g.kids(id).iter().any(|&k| has_product(g, k, memo)));
     memo.product.insert(id, b);
     b
 }
@@ -290,7 +303,7 @@ fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
         let mut p = Poly::default();
         let mut ok = true;
         for (c, last, _) in &members {
-            match expand(g, *last) {
+            match expand(g, *last, memo) {
                 Some(e) if p.terms.len() + e.terms.len() <= MAX_MONOMIALS => p.add(e, c),
                 _ => {
                     ok = false;
@@ -347,10 +360,32 @@ fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
     changed.then(|| g.sum_terms(&out, &shape))
 }
 
+/// The nodes of `root` children first, a defined name being a leaf (the
+/// simplifier sees it as one; its body is simplified on its own).
+fn written_nodes(g: &Graph, root: Id) -> Vec<Id> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<Id> = HashSet::new();
+    let mut stack = vec![(root, false)];
+    while let Some((id, done)) = stack.pop() {
+        if done {
+            out.push(id);
+            continue;
+        }
+        if !seen.insert(id) {
+            continue;
+        }
+        stack.push((id, true));
+        if !matches!(g.op(id), Op::Def(_)) {
+            stack.extend(g.kids(id).iter().rev().map(|&k| (k, false)));
+        }
+    }
+    out
+}
+
 /// `root` with every outermost sum's cancelling terms collected (see the
 /// module docs); `root` itself when nothing is shorter.
 pub fn cancel(g: &mut Graph, root: Id) -> Id {
-    let order = g.postorder(root);
+    let order = written_nodes(g, root);
     if order.len() > MAX_NODES || !order.iter().any(|&n| is_product(g, n)) {
         return root;
     }
@@ -365,10 +400,10 @@ pub fn cancel(g: &mut Graph, root: Id) -> Id {
     let mut memo = Memo::default();
     let mut now: HashMap<Id, Id> = HashMap::new();
     for &n in &order {
-        let kids: Vec<Id> = g.kids(n).iter().map(|k| now[k]).collect();
         let mut x = if matches!(g.op(n), Op::Def(_)) {
             n
         } else {
+            let kids: Vec<Id> = g.kids(n).iter().map(|k| now[k]).collect();
             g.with_kids(n, kids)
         };
         if matches!(g.op(n), Op::Add) && !inner.contains(&n) {
