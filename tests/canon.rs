@@ -72,6 +72,7 @@ const GOALS: &[(&str, &str)] = &[
     ("inverse-expands-where-factors-cancel", "(A B)^{-1} A"),
     ("column-chain-groups-right-to-left", "(W^T W) x + A (B x) + A B (x^T a) x"),
     ("ones-inner-product", "\\mathbf{1}^T \\mathbf{1} x"),
+    ("reciprocal-inner-product", "u^T (u^{\\odot -1} \\odot v) x"),
     ("scalar-powers-merge", "\\alpha^2 \\alpha^{-1/2} \\alpha"),
     ("like-terms", "A x + 2 A x - A x"),
     ("broadcast-keeps-shape", "\\alpha + x - x"),

@@ -202,6 +202,11 @@ fn elementwise_terms_cancel_only_when_shorter() {
             "(a \\odot b + a) \\odot c - a \\odot b \\odot c",
             "a \\odot c",
         ),
+        // a 1×1 factor of every term goes in front of the whole term
+        (
+            "X^T (\\frac{1}{n} a \\odot (1 - y)) - X^T (\\frac{1}{n} (1 - a) \\odot y)",
+            "\\frac{1}{n} X^T (a - y)",
+        ),
         (
             "(a + b)^{\\odot 2} - a \\odot a - b \\odot b",
             "2 a \\odot b",

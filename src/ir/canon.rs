@@ -390,12 +390,14 @@ impl Graph {
                 }
                 mats.drain(i..i + 2);
             } else if self.point_symmetry
-                && self.nodes[l].op == Op::Transpose
-                && self.nodes[self.nodes[l].kids[0]].op == Op::Ones
-                && matches!(&self.nodes[r].op, Op::Var(n) if self.vars.get(n).is_some_and(|v| v.simplex))
+                && (self.is_ones_row(l) && self.is_simplex_var(r)
+                    || self.is_ones_col(r)
+                        && self.nodes[l].op == Op::Transpose
+                        && self.is_simplex_var(self.nodes[l].kids[0]))
             {
-                // `\mathbf{1}^T y = 1` for a probability vector, at the points
-                // answers are evaluated at (never inside the function).
+                // `\mathbf{1}^T y = y^T \mathbf{1} = 1` for a probability
+                // vector, at the points answers are evaluated at (never
+                // inside the function).
                 mats.drain(i..i + 2);
             } else if let Some(rest) = self.reciprocal_inner(l, r) {
                 // `u^T (u^{\odot -1} \odot v) = \mathbf{1}^T v`: one scalar factor.
@@ -499,6 +501,21 @@ impl Graph {
         let k = self.konst(coef);
         let s = self.nodes[body].shape.clone();
         self.raw(Op::Mul, vec![k, body], s)
+    }
+
+    /// `\mathbf{1}^T`, a row of ones.
+    fn is_ones_row(&self, id: Id) -> bool {
+        self.nodes[id].op == Op::Transpose && self.is_ones_col(self.nodes[id].kids[0])
+    }
+
+    /// `\mathbf{1}`, a column of ones.
+    fn is_ones_col(&self, id: Id) -> bool {
+        self.nodes[id].op == Op::Ones
+    }
+
+    /// A variable declared a probability vector (`y \in \Delta^{C}`).
+    fn is_simplex_var(&self, id: Id) -> bool {
+        matches!(&self.nodes[id].op, Op::Var(n) if self.vars.get(n).is_some_and(|v| v.simplex))
     }
 
     /// `a b` as one node, no identity applied.

@@ -18,6 +18,8 @@
 //! | `X X = X^2`, `X^{-1} X = I` for a square base only | `mul` |
 //! | `(A B)^{-1} = B^{-1} A^{-1}` only where factors then cancel | `mul` |
 //! | `\mathbf{1}^T \mathbf{1} = n` | `mul` |
+//! | `u^T (u^{\odot -1} \odot v) = \mathbf{1}^T v` | `mul` |
+//! | `\mathbf{1}^T y = y^T \mathbf{1} = 1` for a declared probability vector `y \in \Delta^{C}`, in answers only (a fact of the points answers are evaluated at, like `S^T = S` below) | `mul` |
 //! | `s^p s^q = s^{p+q}` for scalar factors | `mul` |
 //! | like terms collected, zero terms dropped, in first-seen order; a ones term of a sum is the broadcast scalar `1` (`\mathbf{1} - p = 1 - p`) | `add` |
 //! | a sum whose matrix terms cancel keeps its shape: `\alpha + x - x = \alpha \mathbf{1}` | `add` |

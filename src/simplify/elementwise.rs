@@ -167,6 +167,46 @@ fn transposed(g: &mut Graph, p: &Poly) -> Poly {
     out
 }
 
+/// The 1×1 operands every monomial of `p` has (with the least exponent),
+/// and `p` without them. Nothing is taken from a lone constant monomial.
+fn common_scalars(g: &Graph, p: Poly) -> (Vec<(Id, u32)>, Poly) {
+    let Some((first, _)) = p.terms.first() else {
+        return (Vec::new(), p);
+    };
+    let mut common: Vec<(Id, u32)> = first
+        .iter()
+        .filter(|(id, _)| g.is_scalar(*id))
+        .copied()
+        .collect();
+    for (m, _) in &p.terms[1..] {
+        common.retain_mut(|(id, k)| match m.iter().find(|(x, _)| x == id) {
+            Some(&(_, e)) => {
+                *k = (*k).min(e);
+                true
+            }
+            None => false,
+        });
+    }
+    if common.is_empty() {
+        return (common, p);
+    }
+    let terms = p
+        .terms
+        .into_iter()
+        .map(|(m, c)| {
+            let m: Monomial = m
+                .into_iter()
+                .filter_map(|(id, e)| {
+                    let less = common.iter().find(|(x, _)| *x == id).map_or(0, |&(_, k)| k);
+                    (e > less).then_some((id, e - less))
+                })
+                .collect();
+            (m, c)
+        })
+        .collect();
+    (common, Poly { terms })
+}
+
 /// The node of a polynomial whose monomials have the shape `shape` (a 1×1
 /// operand broadcast over it).
 fn rebuild(g: &mut Graph, p: &Poly, shape: &crate::core::shape::Shape) -> Id {
@@ -316,6 +356,9 @@ fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
             continue;
         }
         let p = p.pruned();
+        // 1×1 operands in every monomial go in front of the whole term
+        // (`\frac{1}{N} X^T (p - y)`, not `X^T (\frac{p}{N} - \frac{y}{N})`).
+        let (common, p) = common_scalars(g, p);
         let last_shape = g.shape(members[0].1).clone();
         let body = rebuild(g, &p, &last_shape);
         let mut new = body;
@@ -324,6 +367,11 @@ fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
         }
         for &f in front.iter().rev() {
             new = g.mul(f, new);
+        }
+        for &(c, k) in &common {
+            for _ in 0..k {
+                new = g.mul(c, new);
+            }
         }
         // A 1×1 term is its own transpose: keep the shorter of the two
         // (`(p^T - y^T) 1` is `1^T (p - y)`).
@@ -340,6 +388,11 @@ fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
             for &f in &back {
                 let ft = g.t(f);
                 t = g.mul(ft, t);
+            }
+            for &(c, k) in &common {
+                for _ in 0..k {
+                    t = g.mul(c, t);
+                }
             }
             if written(g, t, memo) < written(g, new, memo) {
                 new = t;
