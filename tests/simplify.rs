@@ -211,6 +211,8 @@ fn elementwise_terms_cancel_only_when_shorter() {
             "(a + b)^{\\odot 2} - a \\odot a - b \\odot b",
             "2 a \\odot b",
         ),
+        // shared factors taken out without expanding
+        ("a \\odot X b - a \\odot X c", "a \\odot X (b - c)"),
         // non-goals: nothing cancels, so the factored forms stay
         (
             "\\sigma(a) \\odot (\\mathbf{1} - \\sigma(a))",

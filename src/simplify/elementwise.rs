@@ -333,81 +333,34 @@ fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
     let mut changed = false;
     let mut out: Vec<(Q, Id)> = Vec::new();
     for (key, members) in groups {
-        let keep = |out: &mut Vec<(Q, Id)>, members: &[(Q, Id, Id)]| {
-            out.extend(members.iter().map(|(c, _, t)| (c.clone(), *t)));
-        };
         let Some((front, back)) = key else {
-            keep(&mut out, &members);
+            out.extend(members.iter().map(|(c, _, t)| (c.clone(), *t)));
             continue;
         };
-        let mut p = Poly::default();
-        let mut ok = true;
-        for (c, last, _) in &members {
-            match expand(g, *last, memo) {
-                Some(e) if p.terms.len() + e.terms.len() <= MAX_MONOMIALS => p.add(e, c),
-                _ => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if !ok {
-            keep(&mut out, &members);
-            continue;
-        }
-        let p = p.pruned();
-        // 1×1 operands in every monomial go in front of the whole term
-        // (`\frac{1}{N} X^T (p - y)`, not `X^T (\frac{p}{N} - \frac{y}{N})`).
-        let (common, p) = common_scalars(g, p);
-        let last_shape = g.shape(members[0].1).clone();
-        let body = rebuild(g, &p, &last_shape);
-        let mut new = body;
-        for &f in &back {
-            new = g.mul(new, f);
-        }
-        for &f in front.iter().rev() {
-            new = g.mul(f, new);
-        }
-        for &(c, k) in &common {
-            for _ in 0..k {
-                new = g.mul(c, new);
-            }
-        }
-        // A 1×1 term is its own transpose: keep the shorter of the two
-        // (`(p^T - y^T) 1` is `1^T (p - y)`).
-        if g.is_scalar(new) && !g.is_scalar(body) {
-            // (F P B)^T = B^T P^T F^T, built factor by factor (the
-            // transpose of a 1×1 node is the node itself).
-            let pt = transposed(g, &p);
-            let st = g.shape(body).t();
-            let mut t = rebuild(g, &pt, &st);
-            for &f in front.iter().rev() {
-                let ft = g.t(f);
-                t = g.mul(t, ft);
-            }
-            for &f in &back {
-                let ft = g.t(f);
-                t = g.mul(ft, t);
-            }
-            for &(c, k) in &common {
-                for _ in 0..k {
-                    t = g.mul(c, t);
-                }
-            }
-            if written(g, t, memo) < written(g, new, memo) {
-                new = t;
-            }
-        }
         let before = members.iter().fold(0usize, |n, (c, _, t)| {
             n.saturating_add(written(g, *t, memo))
                 .saturating_add(usize::from(!c.is_one()))
         });
-        let after = written(g, new, memo);
-        if after < before {
-            changed = true;
-            out.push((Q::one(), new));
-        } else {
-            keep(&mut out, &members);
+        // The shortest of: as written, expanded and collected, factored.
+        let mut best: Option<(usize, Id)> = None;
+        for candidate in [
+            expanded(g, &members, &front, &back, memo),
+            factored(g, &members, &front, &back),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let size = written(g, candidate, memo);
+            if size < before && best.is_none_or(|(b, _)| size < b) {
+                best = Some((size, candidate));
+            }
+        }
+        match best {
+            Some((_, new)) => {
+                changed = true;
+                out.push((Q::one(), new));
+            }
+            None => out.extend(members.iter().map(|(c, _, t)| (c.clone(), *t))),
         }
     }
     changed.then(|| g.sum_terms(&out, &shape))
@@ -433,6 +386,172 @@ fn written_nodes(g: &Graph, root: Id) -> Vec<Id> {
         }
     }
     out
+}
+
+/// A group's terms expanded as one polynomial, like monomials collected;
+/// `None` past the bound.
+fn expanded(
+    g: &mut Graph,
+    members: &[(Q, Id, Id)],
+    front: &[Id],
+    back: &[Id],
+    memo: &mut Memo,
+) -> Option<Id> {
+    let mut p = Poly::default();
+    let mut ok = true;
+    for (c, last, _) in members {
+        match expand(g, *last, memo) {
+            Some(e) if p.terms.len() + e.terms.len() <= MAX_MONOMIALS => p.add(e, c),
+            _ => {
+                ok = false;
+                break;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let p = p.pruned();
+    // 1×1 operands in every monomial go in front of the whole term
+    // (`\frac{1}{N} X^T (p - y)`, not `X^T (\frac{p}{N} - \frac{y}{N})`).
+    let (common, p) = common_scalars(g, p);
+    let last_shape = g.shape(members[0].1).clone();
+    let body = rebuild(g, &p, &last_shape);
+    let mut new = body;
+    for &f in back {
+        new = g.mul(new, f);
+    }
+    for &f in front.iter().rev() {
+        new = g.mul(f, new);
+    }
+    for &(c, k) in &common {
+        for _ in 0..k {
+            new = g.mul(c, new);
+        }
+    }
+    // A 1×1 term is its own transpose: keep the shorter of the two
+    // (`(p^T - y^T) 1` is `1^T (p - y)`).
+    if g.is_scalar(new) && !g.is_scalar(body) {
+        // (F P B)^T = B^T P^T F^T, built factor by factor (the
+        // transpose of a 1×1 node is the node itself).
+        let pt = transposed(g, &p);
+        let st = g.shape(body).t();
+        let mut t = rebuild(g, &pt, &st);
+        for &f in front.iter().rev() {
+            let ft = g.t(f);
+            t = g.mul(t, ft);
+        }
+        for &f in back {
+            let ft = g.t(f);
+            t = g.mul(ft, t);
+        }
+        for &(c, k) in &common {
+            for _ in 0..k {
+                t = g.mul(c, t);
+            }
+        }
+        if written(g, t, memo) < written(g, new, memo) {
+            new = t;
+        }
+    }
+    Some(new)
+}
+
+/// The Hadamard factors of `id`: `a ⊙ (b ⊙ c)` is `[a, b, c]`.
+fn had_factors(g: &Graph, id: Id, out: &mut Vec<Id>) {
+    if matches!(g.op(id), Op::Had) {
+        let (a, b) = (g.kids(id)[0], g.kids(id)[1]);
+        had_factors(g, a, out);
+        had_factors(g, b, out);
+    } else {
+        out.push(id);
+    }
+}
+
+/// A group's terms with what they share taken out, without expanding:
+/// `c ⊙ A u - c ⊙ A v = c ⊙ A (u - v)` (the Hadamard factors every term
+/// has, then a matrix factor every remaining part starts with). `None` when
+/// they share no Hadamard factor.
+fn factored(g: &mut Graph, members: &[(Q, Id, Id)], front: &[Id], back: &[Id]) -> Option<Id> {
+    if members.len() < 2 {
+        return None;
+    }
+    let parts: Vec<Vec<Id>> = members
+        .iter()
+        .map(|(_, mid, _)| {
+            let mut fs = Vec::new();
+            had_factors(g, *mid, &mut fs);
+            fs
+        })
+        .collect();
+    // Common factors, as a multiset, in the first term's order.
+    let mut common = Vec::new();
+    let mut rests = parts.clone();
+    for &f in &parts[0] {
+        if rests.iter().all(|r| r.contains(&f)) {
+            common.push(f);
+            for r in rests.iter_mut() {
+                let i = r.iter().position(|&x| x == f).expect("contains");
+                r.remove(i);
+            }
+        }
+    }
+    if common.is_empty() {
+        return None;
+    }
+    let shape = g.shape(members[0].1).clone();
+    let mut rest_ids = Vec::new();
+    for r in &rests {
+        let mut acc: Option<Id> = None;
+        for &f in r {
+            acc = Some(match acc {
+                None => f,
+                Some(a) => g.had(a, f),
+            });
+        }
+        rest_ids.push(acc.unwrap_or_else(|| g.one()));
+    }
+    // A matrix factor every remaining part starts with: A u - A v = A (u - v).
+    let chains: Vec<Vec<Id>> = rest_ids
+        .iter()
+        .map(|&r| {
+            let mut fs = Vec::new();
+            factors(g, r, &mut fs);
+            fs
+        })
+        .collect();
+    let lead = chains[0][0];
+    let inner = if chains.iter().all(|c| c.len() > 1 && c[0] == lead) {
+        let mut terms = Vec::new();
+        for ((c, _, _), chain) in members.iter().zip(&chains) {
+            let mut acc = chain[chain.len() - 1];
+            for &f in chain[1..chain.len() - 1].iter().rev() {
+                acc = g.mul(f, acc);
+            }
+            terms.push((c.clone(), acc));
+        }
+        let s = g.shape(terms[0].1).clone();
+        let sum = g.sum_terms(&terms, &s);
+        g.mul(lead, sum)
+    } else {
+        let terms: Vec<(Q, Id)> = members
+            .iter()
+            .zip(&rest_ids)
+            .map(|((c, _, _), &r)| (c.clone(), r))
+            .collect();
+        g.sum_terms(&terms, &shape)
+    };
+    let mut new = inner;
+    for &f in common.iter().rev() {
+        new = g.had(f, new);
+    }
+    for &f in back {
+        new = g.mul(new, f);
+    }
+    for &f in front.iter().rev() {
+        new = g.mul(f, new);
+    }
+    Some(new)
 }
 
 /// `root` with every outermost sum's cancelling terms collected (see the
