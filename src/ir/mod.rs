@@ -247,18 +247,64 @@ impl Graph {
     /// measured without being walked: a bound on printed length, checked
     /// before printing.
     pub fn written_size(&self, id: Id) -> usize {
-        let mut size: HashMap<Id, usize> = HashMap::new();
-        for n in self.postorder(id) {
+        self.written_size_memo(id, &mut HashMap::new())
+    }
+
+    /// [`Graph::written_size`] with the sizes in `memo` already known, and
+    /// those it works out added (nodes never change, so a memo can be kept
+    /// across calls).
+    pub fn written_size_memo(&self, id: Id, memo: &mut HashMap<Id, usize>) -> usize {
+        if let Some(&n) = memo.get(&id) {
+            return n;
+        }
+        let order = self.postorder_by(&[id], |g, n| {
+            if memo.contains_key(&n) || matches!(g.nodes[n].op, Op::Def(_)) {
+                Vec::new()
+            } else {
+                g.nodes[n].kids.clone()
+            }
+        });
+        for n in order {
+            if memo.contains_key(&n) {
+                continue;
+            }
             let s = match self.nodes[n].op {
                 Op::Def(_) => 1,
                 _ => self.nodes[n]
                     .kids
                     .iter()
-                    .fold(1usize, |acc, k| acc.saturating_add(size[k])),
+                    .fold(1usize, |acc, k| acc.saturating_add(memo[k])),
             };
-            size.insert(n, s);
+            memo.insert(n, s);
         }
-        size[&id]
+        memo[&id]
+    }
+
+    /// The nodes under `roots`, children first, each once, where `kids`
+    /// says which children a node is walked into (in the order they are
+    /// listed): for walks that stop at some nodes or order the children.
+    /// Iterative, so depth follows no stack.
+    pub fn postorder_by(
+        &self,
+        roots: &[Id],
+        mut kids: impl FnMut(&Graph, Id) -> Vec<Id>,
+    ) -> Vec<Id> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<(Id, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
+        while let Some((id, done)) = stack.pop() {
+            if done {
+                out.push(id);
+                continue;
+            }
+            if !seen.insert(id) {
+                continue;
+            }
+            stack.push((id, true));
+            // The stack pops last-pushed first.
+            stack.extend(kids(self, id).into_iter().rev().map(|k| (k, false)));
+        }
+        out
     }
 
     /// Every node reachable from `root`, children before parents.

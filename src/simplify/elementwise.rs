@@ -292,18 +292,7 @@ fn has_product(g: &Graph, id: Id, memo: &mut Memo) -> bool {
 
 /// [`Graph::written_size`], memoised across the walk.
 fn written(g: &Graph, id: Id, memo: &mut Memo) -> usize {
-    if let Some(&n) = memo.size.get(&id) {
-        return n;
-    }
-    let n = match g.op(id) {
-        Op::Def(_) => 1,
-        _ => g
-            .kids(id)
-            .iter()
-            .fold(1usize, |acc, &k| acc.saturating_add(written(g, k, memo))),
-    };
-    memo.size.insert(id, n);
-    n
+    g.written_size_memo(id, &mut memo.size)
 }
 
 /// The sum `s` with each group of terms that share the factors around their
@@ -364,28 +353,6 @@ fn cancel_sum(g: &mut Graph, s: Id, memo: &mut Memo) -> Option<Id> {
         }
     }
     changed.then(|| g.sum_terms(&out, &shape))
-}
-
-/// The nodes of `root` children first, a defined name being a leaf (the
-/// simplifier sees it as one; its body is simplified on its own).
-fn written_nodes(g: &Graph, root: Id) -> Vec<Id> {
-    let mut out = Vec::new();
-    let mut seen: HashSet<Id> = HashSet::new();
-    let mut stack = vec![(root, false)];
-    while let Some((id, done)) = stack.pop() {
-        if done {
-            out.push(id);
-            continue;
-        }
-        if !seen.insert(id) {
-            continue;
-        }
-        stack.push((id, true));
-        if !matches!(g.op(id), Op::Def(_)) {
-            stack.extend(g.kids(id).iter().rev().map(|&k| (k, false)));
-        }
-    }
-    out
 }
 
 /// A group's terms expanded as one polynomial, like monomials collected;
@@ -557,7 +524,12 @@ fn factored(g: &mut Graph, members: &[(Q, Id, Id)], front: &[Id], back: &[Id]) -
 /// `root` with every outermost sum's cancelling terms collected (see the
 /// module docs); `root` itself when nothing is shorter.
 pub fn cancel(g: &mut Graph, root: Id) -> Id {
-    let order = written_nodes(g, root);
+    // A defined name is a leaf of the walk: the simplifier sees it as one,
+    // and its body is simplified on its own.
+    let order = g.postorder_by(&[root], |g, n| match g.op(n) {
+        Op::Def(_) => Vec::new(),
+        _ => g.kids(n).to_vec(),
+    });
     if order.len() > MAX_NODES || !order.iter().any(|&n| is_product(g, n)) {
         return root;
     }

@@ -173,28 +173,13 @@ impl Inline {
 /// computes them: a product that makes a column takes its right operand
 /// first (`W x` before `W^T` in `W^T (W x)`).
 pub fn computing_order(g: &Graph, roots: &[Id]) -> Vec<Id> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack: Vec<(Id, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
-    while let Some((id, done)) = stack.pop() {
-        if done {
-            out.push(id);
-            continue;
+    g.postorder_by(roots, |g, id| {
+        let mut kids = g.kids(id).to_vec();
+        if *g.op(id) == Op::Mul && g.shape(id).cols == Dim::One {
+            kids.reverse();
         }
-        if !seen.insert(id) {
-            continue;
-        }
-        stack.push((id, true));
-        let kids = g.kids(id);
-        let column = *g.op(id) == Op::Mul && g.shape(id).cols == Dim::One;
-        // The stack pops last-pushed first.
-        if column {
-            stack.extend(kids.iter().map(|&k| (k, false)));
-        } else {
-            stack.extend(kids.iter().rev().map(|&k| (k, false)));
-        }
-    }
-    out
+        kids
+    })
 }
 
 /// A definition's body (the node a name stands for).
