@@ -161,7 +161,11 @@ fn compare(paths: &[std::path::PathBuf], scale: f64) -> (usize, Vec<String>) {
         expected.push(values);
         names.push(common::stem(path));
     }
-    let dir = std::env::temp_dir().join(format!("matcalc-numpy-{}", std::process::id()));
+    // One directory per call: tests run in parallel in one process, and two
+    // of them compare (sharing the files made each run the other's cases).
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("matcalc-numpy-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp dir");
     let (cases_path, runner_path) = (dir.join("cases.json"), dir.join("runner.py"));
     std::fs::write(&cases_path, serde_json::to_string(&cases).expect("json")).expect("write");
