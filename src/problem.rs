@@ -515,11 +515,13 @@ impl Problem {
     }
 
     fn check_node(&mut self, a: &Answer, id: Id, seed: u64, budget: usize) -> Result<CheckResult> {
+        let shared = std::cell::RefCell::default();
         let obj = Objective {
             typed: &self.typed,
             of: &a.question.of,
             wrt: &a.question.wrt,
             root: a.root,
+            shared: &shared,
         };
         let probe = match a.kind {
             Kind::Gradient => Probe::Gradient,

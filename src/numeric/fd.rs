@@ -9,7 +9,7 @@
 
 use super::eval::{eval, max_work, too_large_to_sample, too_much_work, work, HEAVY_WORK, M};
 use super::instance::{Instance, Mode};
-use super::oracle::{objective, Oracle};
+use super::oracle::{Oracle, Shared};
 use crate::check::Typed;
 use crate::core::diagnostic::{Diagnostic, ErrorKind, Result};
 use crate::ir::{Graph, Id};
@@ -82,6 +82,8 @@ pub struct Objective<'a> {
     pub wrt: &'a Name,
     /// The objective's node in the graph (for estimating numeric work).
     pub root: Id,
+    /// What its evaluations share (see [`Shared`]).
+    pub shared: &'a std::cell::RefCell<Shared>,
 }
 
 impl Objective<'_> {
@@ -99,24 +101,15 @@ impl Objective<'_> {
 
     /// The objective with the variable set to `x`.
     fn at(&self, inst: &Instance, x: &M) -> Result<f64> {
-        if inst.values.contains_key(self.wrt) {
-            let mut i2 = inst.clone();
-            i2.values.insert(self.wrt.clone(), x.clone());
-            return objective(self.typed, &i2, self.of, &BTreeMap::new());
-        }
-        let ov = BTreeMap::from([(self.wrt.clone(), x.clone())]);
-        objective(self.typed, inst, self.of, &ov)
+        Ok(self.value_at(inst, x)?[(0, 0)])
     }
 
     /// The objective's value (any shape) with the variable set to `x`.
     fn value_at(&self, inst: &Instance, x: &M) -> Result<M> {
-        if inst.values.contains_key(self.wrt) {
-            let mut i2 = inst.clone();
-            i2.values.insert(self.wrt.clone(), x.clone());
-            return Oracle::new(self.typed, &i2, &BTreeMap::new()).def(self.of);
-        }
+        // The variable's value is an override, input or defined name alike:
+        // the instance is not copied per evaluation.
         let ov = BTreeMap::from([(self.wrt.clone(), x.clone())]);
-        Oracle::new(self.typed, inst, &ov).def(self.of)
+        Oracle::with_shared(self.typed, inst, &ov, self.shared).def(self.of)
     }
 
     /// The scalar whose derivative along the pair's direction is probed:

@@ -18,6 +18,20 @@ fn domain(msg: &str) -> Diagnostic {
     Diagnostic::new(ErrorKind::Domain, msg)
 }
 
+/// What evaluations of one document share across instances of the same
+/// sizes: each expression's numeric shape, and the definitions each name
+/// needs. Finite differences evaluate the objective dozens of times on one
+/// instance; working these out on every evaluation was a fifth of a small
+/// `grad` process.
+#[derive(Default)]
+pub struct Shared {
+    /// The sizes `dims` were worked out for.
+    sizes: BTreeMap<String, usize>,
+    dims: HashMap<*const TExpr, (usize, usize)>,
+    /// By name and the names overridden.
+    reachable: HashMap<(Name, Vec<Name>), BTreeSet<Name>>,
+}
+
 /// Evaluates typed expressions of one document on one instance.
 pub struct Oracle<'a> {
     typed: &'a Typed,
@@ -29,6 +43,7 @@ pub struct Oracle<'a> {
     shapes: HashMap<*const TExpr, Shape>,
     /// A user function's parameter while its body is evaluated.
     param: Option<(Name, f64)>,
+    shared: Option<&'a std::cell::RefCell<Shared>>,
 }
 
 impl<'a> Oracle<'a> {
@@ -41,6 +56,29 @@ impl<'a> Oracle<'a> {
             defs: HashMap::new(),
             shapes: HashMap::new(),
             param: None,
+            shared: None,
+        }
+    }
+
+    /// [`Oracle::new`] keeping what does not change between evaluations in
+    /// `shared` (the document's tree must stay the same while it is used).
+    /// Values given in `overrides` may be of inputs too.
+    pub fn with_shared(
+        typed: &'a Typed,
+        inst: &'a Instance,
+        overrides: &'a BTreeMap<Name, M>,
+        shared: &'a std::cell::RefCell<Shared>,
+    ) -> Self {
+        {
+            let mut sh = shared.borrow_mut();
+            if sh.sizes != inst.sizes {
+                sh.sizes = inst.sizes.clone();
+                sh.dims.clear();
+            }
+        }
+        Oracle {
+            shared: Some(shared),
+            ..Oracle::new(typed, inst, overrides)
         }
     }
 
@@ -54,7 +92,24 @@ impl<'a> Oracle<'a> {
         }
         // Definitions are evaluated in dependency order, so that a long
         // chain of names never recurses through names.
-        let needed = self.reachable(n);
+        let needed = match self.shared {
+            Some(sh) => {
+                let key = (
+                    n.clone(),
+                    self.overrides.keys().cloned().collect::<Vec<_>>(),
+                );
+                let cached = sh.borrow().reachable.get(&key).cloned();
+                match cached {
+                    Some(r) => r,
+                    None => {
+                        let r = self.reachable(n);
+                        sh.borrow_mut().reachable.insert(key, r.clone());
+                        r
+                    }
+                }
+            }
+            None => self.reachable(n),
+        };
         let typed = self.typed;
         for (name, body) in &typed.defs {
             if !needed.contains(name) || self.defs.contains_key(name) {
@@ -118,6 +173,19 @@ impl<'a> Oracle<'a> {
     }
 
     fn shape(&mut self, e: &TExpr) -> (usize, usize) {
+        if let Some(sh) = self.shared {
+            let key = e as *const TExpr;
+            if let Some(&d) = sh.borrow().dims.get(&key) {
+                return d;
+            }
+            let s = self.typed.shape(e);
+            let d = (
+                size_of(&s.rows, &self.inst.sizes),
+                size_of(&s.cols, &self.inst.sizes),
+            );
+            sh.borrow_mut().dims.insert(key, d);
+            return d;
+        }
         let s = self
             .shapes
             .entry(e as *const TExpr)
@@ -152,6 +220,8 @@ impl<'a> Oracle<'a> {
         Ok(match &e.op {
             Op::Var(n) => match (&self.param, self.inst.values.get(n)) {
                 (Some((p, x)), _) if p == n => M::from_element(1, 1, *x),
+                // An input set for a finite difference.
+                _ if self.overrides.contains_key(n) => self.overrides[n].clone(),
                 (_, Some(v)) => v.clone(),
                 // A dimension symbol used as a scalar is its size.
                 _ if self.inst.sizes.contains_key(&n.ident()) => {
@@ -439,15 +509,4 @@ pub fn log_abs_det(a: &M) -> Result<f64> {
     super::lu::Lu::new(a)
         .log_abs_det()
         .ok_or_else(|| domain("a determinant is zero on this instance"))
-}
-
-/// The value of the objective `of` (a defined name).
-pub fn objective(
-    typed: &Typed,
-    inst: &Instance,
-    of: &Name,
-    overrides: &BTreeMap<Name, M>,
-) -> Result<f64> {
-    let v = Oracle::new(typed, inst, overrides).def(of)?;
-    Ok(v[(0, 0)])
 }
