@@ -131,31 +131,17 @@ fn needs_sizes(g: &Graph, id: Id) -> bool {
 /// with `adjoints`, named adjoints' values are walked too (the where
 /// clause writes them).
 fn printed(g: &Graph, id: Id, adjoints: bool) -> Vec<Id> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![(id, false)];
-    while let Some((n, done)) = stack.pop() {
-        if done {
-            out.push(n);
-            continue;
-        }
-        if !seen.insert(n) {
-            continue;
-        }
-        stack.push((n, true));
+    g.postorder_by(&[id], |g, n| {
         let walk = match g.op(n) {
             Op::Def(name) => adjoints && name.adjoint_parts().is_some(),
             _ => true,
         };
         if walk {
-            for &k in g.kids(n).iter().rev() {
-                if !seen.contains(&k) {
-                    stack.push((k, false));
-                }
-            }
+            g.kids(n).to_vec()
+        } else {
+            Vec::new()
         }
-    }
-    out
+    })
 }
 
 /// Operators beside which a bare `I` could be read back at another size.
